@@ -1,0 +1,13 @@
+/* Preset: fuzzing harnesses. Every parser on; limits at their defaults so the fuzzer sees the
+ * same bounds as production builds. */
+#ifndef SCEPKIT_PRESET_FUZZ_H
+#define SCEPKIT_PRESET_FUZZ_H
+#define SCEPKIT_WITH_SOFTKEY 1
+#define SCEPKIT_WITH_ECDSA 1
+#define SCEPKIT_WITH_RSA_OAEP 1
+#define SCEPKIT_WITH_LEGACY_CRYPTO 1
+#define SCEPKIT_WITH_CSR_WRITE 1
+#define SCEPKIT_WITH_CSR_PARSE 1
+#define SCEPKIT_DER_MAX_DEPTH 24
+#define SCEPKIT_MAX_RSA_BITS 8192
+#endif

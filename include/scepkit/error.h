@@ -1,0 +1,82 @@
+/**
+ * @file error.h
+ * @brief The one error enum of scepkit.
+ *
+ * Codes are append-only: never renumbered, never reused. They sit in ranges by
+ * layer so a code says where it came from. SCEP protocol outcomes (SUCCESS,
+ * PENDING, FAILURE + failInfo) are NOT errors: they are returned as data in
+ * result structs. An error means the library could not do what was asked.
+ *
+ * The raw code of the crypto backend (e.g. an mbedTLS error) behind a
+ * SCEPKIT_ERR_BACKEND or key failure is kept in the context that saw it (see
+ * scepkit_softkey_backend_error(), scepkit_drbg_backend_error()).
+ */
+#ifndef SCEPKIT_ERROR_H
+#define SCEPKIT_ERROR_H
+
+#include "scepkit/config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum scepkit_err {
+    SCEPKIT_OK = 0,
+
+    /* 1..99: general */
+    SCEPKIT_ERR_ARG = 1,               /**< a NULL or out-of-range argument */
+    SCEPKIT_ERR_BUFFER_TOO_SMALL = 2,  /**< output buffer too small; the needed size was reported */
+    SCEPKIT_ERR_ARENA_EXHAUSTED = 3,   /**< the scratch arena is too small */
+    SCEPKIT_ERR_DISABLED = 4,          /**< feature compiled out (see config.h) */
+    SCEPKIT_ERR_UNSUPPORTED = 5,       /**< valid input, but something scepkit does not do */
+    SCEPKIT_ERR_NOT_FOUND = 6,         /**< an optional item is absent / iteration ended */
+    SCEPKIT_ERR_INTERNAL = 7,          /**< a bug: an invariant did not hold */
+    SCEPKIT_ERR_IO = 8,                /**< file or OS error (tools and host helpers only) */
+    SCEPKIT_ERR_LEGACY_DISABLED = 9,   /**< single DES / MD5 asked for without the legacy switch */
+
+    /* 100..199: DER/BER reader and writer */
+    SCEPKIT_ERR_DER_TRUNCATED = 100,     /**< input ends inside an element */
+    SCEPKIT_ERR_DER_LENGTH = 101,        /**< length field malformed or larger than the input */
+    SCEPKIT_ERR_DER_NONMINIMAL = 102,    /**< DER requires a minimal encoding (length, integer, boolean) */
+    SCEPKIT_ERR_DER_TAG = 103,           /**< an element has a tag other than the grammar allows */
+    SCEPKIT_ERR_DER_DEPTH = 104,         /**< nesting deeper than SCEPKIT_DER_MAX_DEPTH */
+    SCEPKIT_ERR_DER_TRAILING = 105,      /**< bytes left after the end of a structure */
+    SCEPKIT_ERR_DER_INDEFINITE = 106,    /**< indefinite length where DER is required */
+    SCEPKIT_ERR_DER_VALUE = 107,         /**< content malformed for its type (bad OID, time, bit string...) */
+    SCEPKIT_ERR_DER_TOO_LARGE = 108,     /**< a value does not fit the C type asked for */
+    SCEPKIT_ERR_DER_WRITER_DEPTH = 109,  /**< writer: constructed elements nested too deep or unbalanced */
+    SCEPKIT_ERR_ENCODING = 110,          /**< base64/PEM/text syntax error */
+
+    /* 200..299: crypto and keys */
+    SCEPKIT_ERR_BACKEND = 200,            /**< the crypto backend failed (raw code kept in the context) */
+    SCEPKIT_ERR_RNG = 201,                /**< random generator failed */
+    SCEPKIT_ERR_BAD_SIGNATURE = 202,      /**< signature does not verify */
+    SCEPKIT_ERR_DECRYPT = 203,            /**< decryption failed (never says why: no oracle) */
+    SCEPKIT_ERR_KEY_TYPE = 204,           /**< key type or size not usable for this operation */
+    SCEPKIT_ERR_KEY_PARSE = 205,          /**< private or public key could not be read */
+    SCEPKIT_ERR_KEY_OP_MISSING = 206,     /**< the key port has no such operation (NULL op) */
+    SCEPKIT_ERR_UNKNOWN_ALGORITHM = 207,  /**< an algorithm OID scepkit does not know */
+    SCEPKIT_ERR_ALGORITHM_MISMATCH = 208, /**< algorithm does not fit the key (e.g. ECDSA sig, RSA key) */
+    SCEPKIT_ERR_KEY_WOULD_BLOCK = 209,    /**< key port busy (secure element); retry the same call */
+
+    /* 300..399: codecs (names, CSR) */
+    SCEPKIT_ERR_DN_SYNTAX = 300,          /**< a distinguished-name string could not be read */
+    SCEPKIT_ERR_DN_ATTRIBUTE = 301,       /**< unknown attribute type in a DN string */
+    SCEPKIT_ERR_CSR_VERSION = 302,        /**< CSR version is not v1 (0) */
+    SCEPKIT_ERR_CSR_ATTRIBUTE = 303,      /**< a CSR attribute is malformed or duplicated */
+    SCEPKIT_ERR_CSR_EXTENSION = 304,      /**< a requested extension is malformed or duplicated */
+    SCEPKIT_ERR_CSR_TOO_MANY = 305,       /**< more items than the writer's limits allow */
+    SCEPKIT_ERR_CHALLENGE_TOO_LONG = 306, /**< challengePassword over 255 characters */
+    SCEPKIT_ERR_SAN = 307,                /**< a subjectAltName entry is malformed */
+} scepkit_err;
+
+/** A short English description of `e` (never NULL; "unknown error" for others). */
+SCEPKIT_API const char *scepkit_strerror(scepkit_err e);
+
+/** The symbolic name of `e`, e.g. "SCEPKIT_ERR_DER_TAG" (never NULL). */
+SCEPKIT_API const char *scepkit_err_name(scepkit_err e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

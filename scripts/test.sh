@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is needed, then
+#  1. gcc build (-Werror), all Criterion suites and fuzz-corpus replays through ctest;
+#  2. clang build with ASan+UBSan (-Werror), the same suite;
+#  3. an install + find_package/pkg-config consumer build.
+# Usage: bash scripts/test.sh            (from anywhere inside the clone)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash scripts/setup.sh
+
+jobs=${JOBS:-2}
+export CRITERION_NO_EARLY_EXIT=1
+
+echo "== gcc build and tests"
+cmake -S . -B build/gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc >/dev/null
+cmake --build build/gcc -j"$jobs"
+(cd build/gcc && ctest --output-on-failure -j"$jobs")
+
+echo "== clang build with AddressSanitizer + UndefinedBehaviorSanitizer, and tests"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DSCEPKIT_SANITIZE=ON >/dev/null
+cmake --build build/asan -j"$jobs"
+(cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -j"$jobs")
+
+echo "== install and consume (find_package and pkg-config)"
+bash tests/install/run.sh "$root/build/gcc" "$root/build/install-check"
+
+echo "== all tests passed"

@@ -63,7 +63,8 @@ typedef struct scepkit_rng {
 /** Fills `out` from `rng`. @return SCEPKIT_OK, SCEPKIT_ERR_ARG, SCEPKIT_ERR_RNG. */
 SCEPKIT_API scepkit_err scepkit_rng_fill(scepkit_rng rng, uint8_t *out, size_t len);
 
-/** Storage for the default DRBG; treat as opaque. Sized for the backend (checked at build time). */
+/** Storage for the default DRBG; treat as opaque. Sized for the backend (checked at build time).
+ *  Do not copy or move an initialised DRBG: the backend state points into itself. */
 typedef struct scepkit_drbg {
     union {
         uint64_t u64[200];

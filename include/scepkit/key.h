@@ -112,7 +112,8 @@ SCEPKIT_API scepkit_err scepkit_verify_digest(scepkit_bytes spki, scepkit_md md,
 /* ---------------------------------------------------------------------------------------------- */
 /* Software key (mbedTLS). */
 
-/** Storage for a software key; treat as opaque. */
+/** Storage for a software key; treat as opaque. Do not copy an initialised one (two copies would free the
+ *  same backend memory); share a pointer, or the ::scepkit_key from scepkit_softkey_key(). */
 typedef struct scepkit_softkey {
     union {
         uint64_t u64[4];
@@ -139,10 +140,12 @@ SCEPKIT_API scepkit_err scepkit_softkey_parse(scepkit_softkey *sk, scepkit_bytes
  */
 SCEPKIT_API scepkit_err scepkit_softkey_generate(scepkit_softkey *sk, scepkit_key_type type, size_t bits);
 
-/** Writes the private key as PEM (NUL-terminated, `*len` excludes the NUL): PKCS#1 for RSA, SEC1 for EC. */
+/** Writes the private key as PEM (NUL-terminated, `*len` excludes the NUL): PKCS#1 for RSA, SEC1 for EC.
+ *  On SCEPKIT_ERR_BUFFER_TOO_SMALL (also with `out` NULL) `*len` is the capacity needed, NUL included. */
 SCEPKIT_API scepkit_err scepkit_softkey_write_pem(scepkit_softkey *sk, uint8_t *out, size_t cap, size_t *len);
 
-/** Writes the private key as DER: PKCS#1 for RSA, SEC1 for EC. */
+/** Writes the private key as DER: PKCS#1 for RSA, SEC1 for EC.
+ *  On SCEPKIT_ERR_BUFFER_TOO_SMALL (also with `out` NULL) `*len` is the size needed. */
 SCEPKIT_API scepkit_err scepkit_softkey_write_der(scepkit_softkey *sk, uint8_t *out, size_t cap, size_t *len);
 
 /** Key type and bits of a loaded key. */

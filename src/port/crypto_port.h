@@ -55,7 +55,8 @@ scepkit_err skit_cbc_decrypt(scepkit_cipher c, int allow_legacy, const uint8_t *
 
 /*
  * Streaming CBC decrypt for large or segmented (BER constructed OCTET STRING) content.
- * update() outputs whole blocks except the last one, which finish() unpads.
+ * update() outputs whole blocks except the last one, which finish() unpads. If finish() fails, the
+ * caller must discard everything update() produced. Do not copy an initialised context.
  */
 typedef struct skit_cbc_ctx {
     union {

@@ -2,7 +2,8 @@
 # Runs every test: installs what is needed, then
 #  1. gcc build (-Werror), all Criterion suites and fuzz-corpus replays through ctest;
 #  2. clang build with ASan+UBSan (-Werror), the same suite;
-#  3. an install + find_package/pkg-config consumer build.
+#  3. a reduced-configuration build (features compiled out) and its tests;
+#  4. an install + find_package/pkg-config consumer build.
 # Usage: bash scripts/test.sh            (from anywhere inside the clone)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +23,13 @@ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DSCE
 cmake --build build/asan -j"$jobs"
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$jobs")
+
+echo "== reduced configuration: every SCEPKIT_WITH_* off, the APIs stay and answer SCEPKIT_ERR_DISABLED"
+cmake -S . -B build/reduced -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DSCEPKIT_TEST_CONFIG_ONLY=ON \
+  -DSCEPKIT_BUILD_EXAMPLES=OFF -DSCEPKIT_WITH_SOFTKEY=OFF -DSCEPKIT_WITH_ECDSA=OFF -DSCEPKIT_WITH_RSA_OAEP=OFF \
+  -DSCEPKIT_WITH_LEGACY_CRYPTO=OFF -DSCEPKIT_WITH_CSR_WRITE=OFF -DSCEPKIT_WITH_CSR_PARSE=OFF >/dev/null
+cmake --build build/reduced -j"$jobs"
+(cd build/reduced && ctest --output-on-failure -j"$jobs")
 
 echo "== install and consume (find_package and pkg-config)"
 bash tests/install/run.sh "$root/build/gcc" "$root/build/install-check"

@@ -37,7 +37,9 @@ SCEPKIT_API scepkit_err scepkit_base64_decode(scepkit_bytes in, scepkit_b64 alph
 /**
  * Finds the first PEM block with `label` (e.g. "CERTIFICATE REQUEST"; NULL = any label) in `text`
  * and decodes it into `out`. `*label_out` (optional) views the label found inside `text`.
- * `*consumed` (optional) is the offset just past the END line, to find the next block.
+ * `*consumed` (optional) is the offset just past the END line (and its line break), to find the next block;
+ * set only on success. Blocks with another label are skipped. `out` may alias `text` (decoding in place;
+ * `*label_out` then points at overwritten bytes). Partial output is wiped on failure.
  * @return SCEPKIT_OK, SCEPKIT_ERR_NOT_FOUND, SCEPKIT_ERR_ENCODING, SCEPKIT_ERR_BUFFER_TOO_SMALL.
  */
 SCEPKIT_API scepkit_err scepkit_pem_decode(scepkit_bytes text, const char *label, uint8_t *out, size_t cap,

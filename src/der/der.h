@@ -49,7 +49,9 @@
 #define SKIT_TAG_CTX_CONS(n) (0xa0u | (unsigned)(n))
 
 /* Only single-byte tags (number < 31) are supported: everything in PKIX/CMS/SCEP uses them.
- * A multi-byte tag (low bits 0x1f) is rejected with SCEPKIT_ERR_DER_TAG. */
+ * A multi-byte tag (low bits 0x1f) is rejected with SCEPKIT_ERR_DER_TAG, and so is a universal tag
+ * in the wrong form: SEQUENCE/SET must be constructed, every other universal type primitive, except
+ * the constructed OCTET STRING (0x24) in BER mode. Tag 0x00 (end-of-contents) is never an element. */
 
 #define SKIT_DER_BER 0x01u /* reader flag: BER-tolerant mode */
 
@@ -80,7 +82,10 @@ scepkit_err skit_der_peek(const skit_der *d, uint8_t *tag);
  * constructed element is scanned (depth-limited) to find its EOC. */
 scepkit_err skit_der_read(skit_der *d, skit_tlv *out);
 
-/* Reads the next element and requires `tag` (SCEPKIT_ERR_DER_TAG otherwise; nothing consumed). */
+/* Reads the next element and requires `tag` (SCEPKIT_ERR_DER_TAG otherwise; nothing consumed).
+ * BER mode: asking for a primitive OCTET STRING (0x04) or a primitive [n] IMPLICIT tag (0x80|n) also
+ * accepts its constructed form (0x24 / 0xa0|n), to be read with skit_octets_iter; out->tag tells which.
+ * No function moves the cursor when it fails. */
 scepkit_err skit_der_expect(skit_der *d, uint8_t tag, skit_tlv *out);
 
 /* Reads an element with `tag` if it is next; sets *present. Absent is not an error. */
@@ -95,7 +100,7 @@ scepkit_err skit_der_enter_tlv(const skit_der *parent, const skit_tlv *t, skit_d
 /* SCEPKIT_ERR_DER_TRAILING if bytes remain at this level. */
 scepkit_err skit_der_done(const skit_der *d);
 
-/* Parses exactly one element that must fill `in` (no trailing bytes). */
+/* Parses exactly one element that must fill `in` (no trailing bytes). `tag` 0 accepts any tag. */
 scepkit_err skit_der_parse_one(scepkit_bytes in, unsigned flags, uint8_t tag, skit_tlv *out);
 
 /* ---- primitive value decoders (operate on the contents of a TLV) ---- */
@@ -158,14 +163,15 @@ void skit_derw_close(skit_derw *w);
 void skit_derw_tlv(skit_derw *w, uint8_t tag, const uint8_t *v, size_t len);
 /* Bytes copied as they are (an already-encoded element). */
 void skit_derw_raw(skit_derw *w, const uint8_t *v, size_t len);
-/* Reserves `len` bytes and returns where they start (NULL when not real), for in-place output. */
+/* Reserves `len` bytes and returns where they start (NULL when not real), for in-place output.
+ * Fill them before the next close(): closing an element may move its content. */
 uint8_t *skit_derw_reserve(skit_derw *w, size_t len);
 void skit_derw_null(skit_derw *w);
 void skit_derw_bool(skit_derw *w, bool v);
 void skit_derw_int64(skit_derw *w, int64_t v);
 /* Non-negative INTEGER from a big-endian magnitude (leading zeros stripped, 0x00 added if needed). */
 void skit_derw_uint_bytes(skit_derw *w, uint8_t tag, const uint8_t *mag, size_t len);
-/* BIT STRING with unused-bits count. */
+/* BIT STRING with unused-bits count (0..7, and 0 when len is 0; else SCEPKIT_ERR_ARG). */
 void skit_derw_bits(skit_derw *w, uint8_t unused, const uint8_t *v, size_t len);
 /* Named bit list (KeyUsage style): bit 0 is the MSB of the first byte; trailing zero bits trimmed per DER. */
 void skit_derw_named_bits(skit_derw *w, uint32_t bits);
@@ -173,9 +179,11 @@ void skit_derw_named_bits(skit_derw *w, uint32_t bits);
 void skit_derw_oid(skit_derw *w, scepkit_bytes oid);
 /* UTCTime for 1950..2049, GeneralizedTime otherwise (RFC 5280 rule). */
 void skit_derw_time(skit_derw *w, int64_t unix_seconds);
-/* Sets the sticky error (if none yet). */
+/* Sets the sticky error (if none yet; a hard error also replaces a pending BUFFER_TOO_SMALL, since a
+ * bigger buffer would not help). */
 void skit_derw_fail(skit_derw *w, scepkit_err e);
-/* Ends writing: SCEPKIT_OK with *len, or the sticky error (BUFFER_TOO_SMALL with *len = size needed).
+/* Ends writing: SCEPKIT_OK with *len, or the sticky error (BUFFER_TOO_SMALL with *len = size needed;
+ * a size-only pass always ends so). Other errors leave *len = 0.
  * Unbalanced open() -> SCEPKIT_ERR_DER_WRITER_DEPTH. */
 scepkit_err skit_derw_finish(skit_derw *w, size_t *len);
 

@@ -11,93 +11,94 @@
 #include "der/oid.h"
 #include "scepkit/name.h"
 
-static const uint8_t o_md5[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05}; /* 1.2.840.113549.2.5 */
-static const uint8_t o_sha1[] = {0x2b, 0x0e, 0x03, 0x02, 0x1a}; /* 1.3.14.3.2.26 */
-static const uint8_t o_sha256[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01}; /* 2.16.840.1.101.3.4.2.1 */
-static const uint8_t o_sha384[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02}; /* 2.16.840.1.101.3.4.2.2 */
-static const uint8_t o_sha512[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03}; /* 2.16.840.1.101.3.4.2.3 */
-static const uint8_t o_rsa_encryption[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01}; /* 1.2.840.113549.1.1.1 */
-static const uint8_t o_md5_with_rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x04}; /* 1.2.840.113549.1.1.4 */
-static const uint8_t o_sha1_with_rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05}; /* 1.2.840.113549.1.1.5 */
-static const uint8_t o_sha256_with_rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b}; /* 1.2.840.113549.1.1.11 */
-static const uint8_t o_sha384_with_rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c}; /* 1.2.840.113549.1.1.12 */
-static const uint8_t o_sha512_with_rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d}; /* 1.2.840.113549.1.1.13 */
-static const uint8_t o_rsaes_oaep[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x07}; /* 1.2.840.113549.1.1.7 */
-static const uint8_t o_mgf1[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08}; /* 1.2.840.113549.1.1.8 */
-static const uint8_t o_rsassa_pss[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a}; /* 1.2.840.113549.1.1.10 */
-static const uint8_t o_ec_public_key[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01}; /* 1.2.840.10045.2.1 */
-static const uint8_t o_ecdsa_sha1[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01}; /* 1.2.840.10045.4.1 */
-static const uint8_t o_ecdsa_sha256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02}; /* 1.2.840.10045.4.3.2 */
-static const uint8_t o_ecdsa_sha384[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03}; /* 1.2.840.10045.4.3.3 */
-static const uint8_t o_ecdsa_sha512[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04}; /* 1.2.840.10045.4.3.4 */
-static const uint8_t o_p256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07}; /* 1.2.840.10045.3.1.7 */
-static const uint8_t o_p384[] = {0x2b, 0x81, 0x04, 0x00, 0x22}; /* 1.3.132.0.34 */
-static const uint8_t o_hmac_sha1[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x07}; /* 1.2.840.113549.2.7 */
-static const uint8_t o_hmac_sha256[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x09}; /* 1.2.840.113549.2.9 */
-static const uint8_t o_hmac_sha384[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x0a}; /* 1.2.840.113549.2.10 */
-static const uint8_t o_hmac_sha512[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x0b}; /* 1.2.840.113549.2.11 */
-static const uint8_t o_pbkdf2[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c}; /* 1.2.840.113549.1.5.12 */
-static const uint8_t o_pbes2[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d}; /* 1.2.840.113549.1.5.13 */
-static const uint8_t o_pwri_kek[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x03, 0x09}; /* 1.2.840.113549.1.9.16.3.9 */
-static const uint8_t o_des_cbc[] = {0x2b, 0x0e, 0x03, 0x02, 0x07}; /* 1.3.14.3.2.7 */
-static const uint8_t o_des_ede3_cbc[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x03, 0x07}; /* 1.2.840.113549.3.7 */
-static const uint8_t o_aes128_cbc[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x02}; /* 2.16.840.1.101.3.4.1.2 */
-static const uint8_t o_aes192_cbc[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x16}; /* 2.16.840.1.101.3.4.1.22 */
-static const uint8_t o_aes256_cbc[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2a}; /* 2.16.840.1.101.3.4.1.42 */
-static const uint8_t o_cms_data[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01}; /* 1.2.840.113549.1.7.1 */
-static const uint8_t o_cms_signed_data[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02}; /* 1.2.840.113549.1.7.2 */
-static const uint8_t o_cms_enveloped_data[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03}; /* 1.2.840.113549.1.7.3 */
-static const uint8_t o_content_type[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03}; /* 1.2.840.113549.1.9.3 */
-static const uint8_t o_message_digest[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04}; /* 1.2.840.113549.1.9.4 */
-static const uint8_t o_signing_time[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05}; /* 1.2.840.113549.1.9.5 */
-static const uint8_t o_email_address[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01}; /* 1.2.840.113549.1.9.1 */
-static const uint8_t o_unstructured_name[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x02}; /* 1.2.840.113549.1.9.2 */
-static const uint8_t o_challenge_password[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x07}; /* 1.2.840.113549.1.9.7 */
-static const uint8_t o_extension_request[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0e}; /* 1.2.840.113549.1.9.14 */
-static const uint8_t o_scep_message_type[] = {0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x45, 0x01, 0x09, 0x02}; /* 2.16.840.1.113733.1.9.2 */
-static const uint8_t o_scep_pki_status[] = {0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x45, 0x01, 0x09, 0x03}; /* 2.16.840.1.113733.1.9.3 */
-static const uint8_t o_scep_fail_info[] = {0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x45, 0x01, 0x09, 0x04}; /* 2.16.840.1.113733.1.9.4 */
-static const uint8_t o_scep_sender_nonce[] = {0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x45, 0x01, 0x09, 0x05}; /* 2.16.840.1.113733.1.9.5 */
-static const uint8_t o_scep_recipient_nonce[] = {0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x45, 0x01, 0x09, 0x06}; /* 2.16.840.1.113733.1.9.6 */
-static const uint8_t o_scep_transaction_id[] = {0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x45, 0x01, 0x09, 0x07}; /* 2.16.840.1.113733.1.9.7 */
-static const uint8_t o_scep_fail_info_text[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x18, 0x01}; /* 1.3.6.1.5.5.7.24.1 */
-static const uint8_t o_ext_subject_key_id[] = {0x55, 0x1d, 0x0e}; /* 2.5.29.14 */
-static const uint8_t o_ext_key_usage[] = {0x55, 0x1d, 0x0f}; /* 2.5.29.15 */
-static const uint8_t o_ext_subject_alt_name[] = {0x55, 0x1d, 0x11}; /* 2.5.29.17 */
-static const uint8_t o_ext_basic_constraints[] = {0x55, 0x1d, 0x13}; /* 2.5.29.19 */
-static const uint8_t o_ext_crl_number[] = {0x55, 0x1d, 0x14}; /* 2.5.29.20 */
-static const uint8_t o_ext_crl_reason[] = {0x55, 0x1d, 0x15}; /* 2.5.29.21 */
-static const uint8_t o_ext_crl_distribution_points[] = {0x55, 0x1d, 0x1f}; /* 2.5.29.31 */
-static const uint8_t o_ext_certificate_policies[] = {0x55, 0x1d, 0x20}; /* 2.5.29.32 */
-static const uint8_t o_ext_authority_key_id[] = {0x55, 0x1d, 0x23}; /* 2.5.29.35 */
-static const uint8_t o_ext_ext_key_usage[] = {0x55, 0x1d, 0x25}; /* 2.5.29.37 */
-static const uint8_t o_ext_authority_info_access[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01}; /* 1.3.6.1.5.5.7.1.1 */
-static const uint8_t o_ms_cert_template_name[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x14, 0x02}; /* 1.3.6.1.4.1.311.20.2 */
-static const uint8_t o_kp_server_auth[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01}; /* 1.3.6.1.5.5.7.3.1 */
-static const uint8_t o_kp_client_auth[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02}; /* 1.3.6.1.5.5.7.3.2 */
-static const uint8_t o_kp_code_signing[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03}; /* 1.3.6.1.5.5.7.3.3 */
-static const uint8_t o_kp_email_protection[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x04}; /* 1.3.6.1.5.5.7.3.4 */
-static const uint8_t o_kp_time_stamping[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08}; /* 1.3.6.1.5.5.7.3.8 */
-static const uint8_t o_kp_ocsp_signing[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x09}; /* 1.3.6.1.5.5.7.3.9 */
-static const uint8_t o_kp_ipsec_ike[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x11}; /* 1.3.6.1.5.5.7.3.17 */
-static const uint8_t o_any_eku[] = {0x55, 0x1d, 0x25, 0x00}; /* 2.5.29.37.0 */
-static const uint8_t o_ms_smartcard_logon[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x14, 0x02, 0x02}; /* 1.3.6.1.4.1.311.20.2.2 */
-static const uint8_t o_ms_upn[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x14, 0x02, 0x03}; /* 1.3.6.1.4.1.311.20.2.3 */
-static const uint8_t o_ad_ocsp[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01}; /* 1.3.6.1.5.5.7.48.1 */
-static const uint8_t o_ad_ca_issuers[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02}; /* 1.3.6.1.5.5.7.48.2 */
-static const uint8_t o_at_cn[] = {0x55, 0x04, 0x03}; /* 2.5.4.3 */
-static const uint8_t o_at_surname[] = {0x55, 0x04, 0x04}; /* 2.5.4.4 */
-static const uint8_t o_at_serial_number[] = {0x55, 0x04, 0x05}; /* 2.5.4.5 */
-static const uint8_t o_at_c[] = {0x55, 0x04, 0x06}; /* 2.5.4.6 */
-static const uint8_t o_at_l[] = {0x55, 0x04, 0x07}; /* 2.5.4.7 */
-static const uint8_t o_at_st[] = {0x55, 0x04, 0x08}; /* 2.5.4.8 */
-static const uint8_t o_at_street[] = {0x55, 0x04, 0x09}; /* 2.5.4.9 */
-static const uint8_t o_at_o[] = {0x55, 0x04, 0x0a}; /* 2.5.4.10 */
-static const uint8_t o_at_ou[] = {0x55, 0x04, 0x0b}; /* 2.5.4.11 */
-static const uint8_t o_at_title[] = {0x55, 0x04, 0x0c}; /* 2.5.4.12 */
-static const uint8_t o_at_given_name[] = {0x55, 0x04, 0x2a}; /* 2.5.4.42 */
-static const uint8_t o_at_dc[] = {0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19}; /* 0.9.2342.19200300.100.1.25 */
-static const uint8_t o_at_uid[] = {0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x01}; /* 0.9.2342.19200300.100.1.1 */
+static const uint8_t o_md5[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05};
+static const uint8_t o_sha1[] = {0x2b, 0x0e, 0x03, 0x02, 0x1a};
+static const uint8_t o_sha256[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01};
+static const uint8_t o_sha384[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02};
+static const uint8_t o_sha512[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03};
+static const uint8_t o_rsa_encryption[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
+static const uint8_t o_md5_with_rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x04};
+static const uint8_t o_sha1_with_rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05};
+static const uint8_t o_sha256_with_rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b};
+static const uint8_t o_sha384_with_rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c};
+static const uint8_t o_sha512_with_rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d};
+static const uint8_t o_rsaes_oaep[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x07};
+static const uint8_t o_mgf1[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08};
+static const uint8_t o_p_specified[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x09};
+static const uint8_t o_rsassa_pss[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a};
+static const uint8_t o_ec_public_key[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+static const uint8_t o_ecdsa_sha1[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01};
+static const uint8_t o_ecdsa_sha256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+static const uint8_t o_ecdsa_sha384[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03};
+static const uint8_t o_ecdsa_sha512[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04};
+static const uint8_t o_p256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+static const uint8_t o_p384[] = {0x2b, 0x81, 0x04, 0x00, 0x22};
+static const uint8_t o_hmac_sha1[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x07};
+static const uint8_t o_hmac_sha256[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x09};
+static const uint8_t o_hmac_sha384[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x0a};
+static const uint8_t o_hmac_sha512[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x0b};
+static const uint8_t o_pbkdf2[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c};
+static const uint8_t o_pbes2[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d};
+static const uint8_t o_pwri_kek[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x03, 0x09};
+static const uint8_t o_des_cbc[] = {0x2b, 0x0e, 0x03, 0x02, 0x07};
+static const uint8_t o_des_ede3_cbc[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x03, 0x07};
+static const uint8_t o_aes128_cbc[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x02};
+static const uint8_t o_aes192_cbc[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x16};
+static const uint8_t o_aes256_cbc[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2a};
+static const uint8_t o_cms_data[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01};
+static const uint8_t o_cms_signed_data[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02};
+static const uint8_t o_cms_enveloped_data[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03};
+static const uint8_t o_content_type[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03};
+static const uint8_t o_message_digest[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04};
+static const uint8_t o_signing_time[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05};
+static const uint8_t o_email_address[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01};
+static const uint8_t o_unstructured_name[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x02};
+static const uint8_t o_challenge_password[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x07};
+static const uint8_t o_extension_request[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0e};
+static const uint8_t o_scep_message_type[] = {0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x45, 0x01, 0x09, 0x02};
+static const uint8_t o_scep_pki_status[] = {0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x45, 0x01, 0x09, 0x03};
+static const uint8_t o_scep_fail_info[] = {0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x45, 0x01, 0x09, 0x04};
+static const uint8_t o_scep_sender_nonce[] = {0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x45, 0x01, 0x09, 0x05};
+static const uint8_t o_scep_recipient_nonce[] = {0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x45, 0x01, 0x09, 0x06};
+static const uint8_t o_scep_transaction_id[] = {0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x45, 0x01, 0x09, 0x07};
+static const uint8_t o_scep_fail_info_text[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x18, 0x01};
+static const uint8_t o_ext_subject_key_id[] = {0x55, 0x1d, 0x0e};
+static const uint8_t o_ext_key_usage[] = {0x55, 0x1d, 0x0f};
+static const uint8_t o_ext_subject_alt_name[] = {0x55, 0x1d, 0x11};
+static const uint8_t o_ext_basic_constraints[] = {0x55, 0x1d, 0x13};
+static const uint8_t o_ext_crl_number[] = {0x55, 0x1d, 0x14};
+static const uint8_t o_ext_crl_reason[] = {0x55, 0x1d, 0x15};
+static const uint8_t o_ext_crl_distribution_points[] = {0x55, 0x1d, 0x1f};
+static const uint8_t o_ext_certificate_policies[] = {0x55, 0x1d, 0x20};
+static const uint8_t o_ext_authority_key_id[] = {0x55, 0x1d, 0x23};
+static const uint8_t o_ext_ext_key_usage[] = {0x55, 0x1d, 0x25};
+static const uint8_t o_ext_authority_info_access[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01};
+static const uint8_t o_ms_cert_template_name[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x14, 0x02};
+static const uint8_t o_kp_server_auth[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01};
+static const uint8_t o_kp_client_auth[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02};
+static const uint8_t o_kp_code_signing[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03};
+static const uint8_t o_kp_email_protection[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x04};
+static const uint8_t o_kp_time_stamping[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08};
+static const uint8_t o_kp_ocsp_signing[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x09};
+static const uint8_t o_kp_ipsec_ike[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x11};
+static const uint8_t o_any_eku[] = {0x55, 0x1d, 0x25, 0x00};
+static const uint8_t o_ms_smartcard_logon[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x14, 0x02, 0x02};
+static const uint8_t o_ms_upn[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x14, 0x02, 0x03};
+static const uint8_t o_ad_ocsp[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01};
+static const uint8_t o_ad_ca_issuers[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02};
+static const uint8_t o_at_cn[] = {0x55, 0x04, 0x03};
+static const uint8_t o_at_surname[] = {0x55, 0x04, 0x04};
+static const uint8_t o_at_serial_number[] = {0x55, 0x04, 0x05};
+static const uint8_t o_at_c[] = {0x55, 0x04, 0x06};
+static const uint8_t o_at_l[] = {0x55, 0x04, 0x07};
+static const uint8_t o_at_st[] = {0x55, 0x04, 0x08};
+static const uint8_t o_at_street[] = {0x55, 0x04, 0x09};
+static const uint8_t o_at_o[] = {0x55, 0x04, 0x0a};
+static const uint8_t o_at_ou[] = {0x55, 0x04, 0x0b};
+static const uint8_t o_at_title[] = {0x55, 0x04, 0x0c};
+static const uint8_t o_at_given_name[] = {0x55, 0x04, 0x2a};
+static const uint8_t o_at_dc[] = {0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19};
+static const uint8_t o_at_uid[] = {0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x01};
 
 static const skit_oid_info oid_table[SKIT_OID_COUNT] = {
     [SKIT_OID_UNKNOWN] = {SKIT_OID_UNKNOWN, NULL, NULL, NULL, 0},
@@ -106,78 +107,141 @@ static const skit_oid_info oid_table[SKIT_OID_COUNT] = {
     [SKIT_OID_SHA256] = {SKIT_OID_SHA256, "sha256", "2.16.840.1.101.3.4.2.1", o_sha256, sizeof o_sha256},
     [SKIT_OID_SHA384] = {SKIT_OID_SHA384, "sha384", "2.16.840.1.101.3.4.2.2", o_sha384, sizeof o_sha384},
     [SKIT_OID_SHA512] = {SKIT_OID_SHA512, "sha512", "2.16.840.1.101.3.4.2.3", o_sha512, sizeof o_sha512},
-    [SKIT_OID_RSA_ENCRYPTION] = {SKIT_OID_RSA_ENCRYPTION, "rsaEncryption", "1.2.840.113549.1.1.1", o_rsa_encryption, sizeof o_rsa_encryption},
-    [SKIT_OID_MD5_WITH_RSA] = {SKIT_OID_MD5_WITH_RSA, "md5WithRSAEncryption", "1.2.840.113549.1.1.4", o_md5_with_rsa, sizeof o_md5_with_rsa},
-    [SKIT_OID_SHA1_WITH_RSA] = {SKIT_OID_SHA1_WITH_RSA, "sha1WithRSAEncryption", "1.2.840.113549.1.1.5", o_sha1_with_rsa, sizeof o_sha1_with_rsa},
-    [SKIT_OID_SHA256_WITH_RSA] = {SKIT_OID_SHA256_WITH_RSA, "sha256WithRSAEncryption", "1.2.840.113549.1.1.11", o_sha256_with_rsa, sizeof o_sha256_with_rsa},
-    [SKIT_OID_SHA384_WITH_RSA] = {SKIT_OID_SHA384_WITH_RSA, "sha384WithRSAEncryption", "1.2.840.113549.1.1.12", o_sha384_with_rsa, sizeof o_sha384_with_rsa},
-    [SKIT_OID_SHA512_WITH_RSA] = {SKIT_OID_SHA512_WITH_RSA, "sha512WithRSAEncryption", "1.2.840.113549.1.1.13", o_sha512_with_rsa, sizeof o_sha512_with_rsa},
-    [SKIT_OID_RSAES_OAEP] = {SKIT_OID_RSAES_OAEP, "rsaesOaep", "1.2.840.113549.1.1.7", o_rsaes_oaep, sizeof o_rsaes_oaep},
+    [SKIT_OID_RSA_ENCRYPTION] = {SKIT_OID_RSA_ENCRYPTION, "rsaEncryption", "1.2.840.113549.1.1.1", o_rsa_encryption,
+                                 sizeof o_rsa_encryption},
+    [SKIT_OID_MD5_WITH_RSA] = {SKIT_OID_MD5_WITH_RSA, "md5WithRSAEncryption", "1.2.840.113549.1.1.4", o_md5_with_rsa,
+                               sizeof o_md5_with_rsa},
+    [SKIT_OID_SHA1_WITH_RSA] = {SKIT_OID_SHA1_WITH_RSA, "sha1WithRSAEncryption", "1.2.840.113549.1.1.5",
+                                o_sha1_with_rsa, sizeof o_sha1_with_rsa},
+    [SKIT_OID_SHA256_WITH_RSA] = {SKIT_OID_SHA256_WITH_RSA, "sha256WithRSAEncryption", "1.2.840.113549.1.1.11",
+                                  o_sha256_with_rsa, sizeof o_sha256_with_rsa},
+    [SKIT_OID_SHA384_WITH_RSA] = {SKIT_OID_SHA384_WITH_RSA, "sha384WithRSAEncryption", "1.2.840.113549.1.1.12",
+                                  o_sha384_with_rsa, sizeof o_sha384_with_rsa},
+    [SKIT_OID_SHA512_WITH_RSA] = {SKIT_OID_SHA512_WITH_RSA, "sha512WithRSAEncryption", "1.2.840.113549.1.1.13",
+                                  o_sha512_with_rsa, sizeof o_sha512_with_rsa},
+    [SKIT_OID_RSAES_OAEP] = {SKIT_OID_RSAES_OAEP, "rsaesOaep", "1.2.840.113549.1.1.7", o_rsaes_oaep,
+                             sizeof o_rsaes_oaep},
     [SKIT_OID_MGF1] = {SKIT_OID_MGF1, "mgf1", "1.2.840.113549.1.1.8", o_mgf1, sizeof o_mgf1},
-    [SKIT_OID_RSASSA_PSS] = {SKIT_OID_RSASSA_PSS, "rsassaPss", "1.2.840.113549.1.1.10", o_rsassa_pss, sizeof o_rsassa_pss},
-    [SKIT_OID_EC_PUBLIC_KEY] = {SKIT_OID_EC_PUBLIC_KEY, "ecPublicKey", "1.2.840.10045.2.1", o_ec_public_key, sizeof o_ec_public_key},
-    [SKIT_OID_ECDSA_SHA1] = {SKIT_OID_ECDSA_SHA1, "ecdsa-with-SHA1", "1.2.840.10045.4.1", o_ecdsa_sha1, sizeof o_ecdsa_sha1},
-    [SKIT_OID_ECDSA_SHA256] = {SKIT_OID_ECDSA_SHA256, "ecdsa-with-SHA256", "1.2.840.10045.4.3.2", o_ecdsa_sha256, sizeof o_ecdsa_sha256},
-    [SKIT_OID_ECDSA_SHA384] = {SKIT_OID_ECDSA_SHA384, "ecdsa-with-SHA384", "1.2.840.10045.4.3.3", o_ecdsa_sha384, sizeof o_ecdsa_sha384},
-    [SKIT_OID_ECDSA_SHA512] = {SKIT_OID_ECDSA_SHA512, "ecdsa-with-SHA512", "1.2.840.10045.4.3.4", o_ecdsa_sha512, sizeof o_ecdsa_sha512},
+    [SKIT_OID_P_SPECIFIED] = {SKIT_OID_P_SPECIFIED, "pSpecified", "1.2.840.113549.1.1.9", o_p_specified,
+                              sizeof o_p_specified},
+    [SKIT_OID_RSASSA_PSS] = {SKIT_OID_RSASSA_PSS, "rsassaPss", "1.2.840.113549.1.1.10", o_rsassa_pss,
+                             sizeof o_rsassa_pss},
+    [SKIT_OID_EC_PUBLIC_KEY] = {SKIT_OID_EC_PUBLIC_KEY, "ecPublicKey", "1.2.840.10045.2.1", o_ec_public_key,
+                                sizeof o_ec_public_key},
+    [SKIT_OID_ECDSA_SHA1] = {SKIT_OID_ECDSA_SHA1, "ecdsa-with-SHA1", "1.2.840.10045.4.1", o_ecdsa_sha1,
+                             sizeof o_ecdsa_sha1},
+    [SKIT_OID_ECDSA_SHA256] = {SKIT_OID_ECDSA_SHA256, "ecdsa-with-SHA256", "1.2.840.10045.4.3.2", o_ecdsa_sha256,
+                               sizeof o_ecdsa_sha256},
+    [SKIT_OID_ECDSA_SHA384] = {SKIT_OID_ECDSA_SHA384, "ecdsa-with-SHA384", "1.2.840.10045.4.3.3", o_ecdsa_sha384,
+                               sizeof o_ecdsa_sha384},
+    [SKIT_OID_ECDSA_SHA512] = {SKIT_OID_ECDSA_SHA512, "ecdsa-with-SHA512", "1.2.840.10045.4.3.4", o_ecdsa_sha512,
+                               sizeof o_ecdsa_sha512},
     [SKIT_OID_P256] = {SKIT_OID_P256, "prime256v1", "1.2.840.10045.3.1.7", o_p256, sizeof o_p256},
     [SKIT_OID_P384] = {SKIT_OID_P384, "secp384r1", "1.3.132.0.34", o_p384, sizeof o_p384},
     [SKIT_OID_HMAC_SHA1] = {SKIT_OID_HMAC_SHA1, "hmacWithSHA1", "1.2.840.113549.2.7", o_hmac_sha1, sizeof o_hmac_sha1},
-    [SKIT_OID_HMAC_SHA256] = {SKIT_OID_HMAC_SHA256, "hmacWithSHA256", "1.2.840.113549.2.9", o_hmac_sha256, sizeof o_hmac_sha256},
-    [SKIT_OID_HMAC_SHA384] = {SKIT_OID_HMAC_SHA384, "hmacWithSHA384", "1.2.840.113549.2.10", o_hmac_sha384, sizeof o_hmac_sha384},
-    [SKIT_OID_HMAC_SHA512] = {SKIT_OID_HMAC_SHA512, "hmacWithSHA512", "1.2.840.113549.2.11", o_hmac_sha512, sizeof o_hmac_sha512},
+    [SKIT_OID_HMAC_SHA256] = {SKIT_OID_HMAC_SHA256, "hmacWithSHA256", "1.2.840.113549.2.9", o_hmac_sha256,
+                              sizeof o_hmac_sha256},
+    [SKIT_OID_HMAC_SHA384] = {SKIT_OID_HMAC_SHA384, "hmacWithSHA384", "1.2.840.113549.2.10", o_hmac_sha384,
+                              sizeof o_hmac_sha384},
+    [SKIT_OID_HMAC_SHA512] = {SKIT_OID_HMAC_SHA512, "hmacWithSHA512", "1.2.840.113549.2.11", o_hmac_sha512,
+                              sizeof o_hmac_sha512},
     [SKIT_OID_PBKDF2] = {SKIT_OID_PBKDF2, "PBKDF2", "1.2.840.113549.1.5.12", o_pbkdf2, sizeof o_pbkdf2},
     [SKIT_OID_PBES2] = {SKIT_OID_PBES2, "PBES2", "1.2.840.113549.1.5.13", o_pbes2, sizeof o_pbes2},
-    [SKIT_OID_PWRI_KEK] = {SKIT_OID_PWRI_KEK, "id-alg-PWRI-KEK", "1.2.840.113549.1.9.16.3.9", o_pwri_kek, sizeof o_pwri_kek},
+    [SKIT_OID_PWRI_KEK] = {SKIT_OID_PWRI_KEK, "id-alg-PWRI-KEK", "1.2.840.113549.1.9.16.3.9", o_pwri_kek,
+                           sizeof o_pwri_kek},
     [SKIT_OID_DES_CBC] = {SKIT_OID_DES_CBC, "des-cbc", "1.3.14.3.2.7", o_des_cbc, sizeof o_des_cbc},
-    [SKIT_OID_DES_EDE3_CBC] = {SKIT_OID_DES_EDE3_CBC, "des-ede3-cbc", "1.2.840.113549.3.7", o_des_ede3_cbc, sizeof o_des_ede3_cbc},
-    [SKIT_OID_AES128_CBC] = {SKIT_OID_AES128_CBC, "aes-128-cbc", "2.16.840.1.101.3.4.1.2", o_aes128_cbc, sizeof o_aes128_cbc},
-    [SKIT_OID_AES192_CBC] = {SKIT_OID_AES192_CBC, "aes-192-cbc", "2.16.840.1.101.3.4.1.22", o_aes192_cbc, sizeof o_aes192_cbc},
-    [SKIT_OID_AES256_CBC] = {SKIT_OID_AES256_CBC, "aes-256-cbc", "2.16.840.1.101.3.4.1.42", o_aes256_cbc, sizeof o_aes256_cbc},
+    [SKIT_OID_DES_EDE3_CBC] = {SKIT_OID_DES_EDE3_CBC, "des-ede3-cbc", "1.2.840.113549.3.7", o_des_ede3_cbc,
+                               sizeof o_des_ede3_cbc},
+    [SKIT_OID_AES128_CBC] = {SKIT_OID_AES128_CBC, "aes-128-cbc", "2.16.840.1.101.3.4.1.2", o_aes128_cbc,
+                             sizeof o_aes128_cbc},
+    [SKIT_OID_AES192_CBC] = {SKIT_OID_AES192_CBC, "aes-192-cbc", "2.16.840.1.101.3.4.1.22", o_aes192_cbc,
+                             sizeof o_aes192_cbc},
+    [SKIT_OID_AES256_CBC] = {SKIT_OID_AES256_CBC, "aes-256-cbc", "2.16.840.1.101.3.4.1.42", o_aes256_cbc,
+                             sizeof o_aes256_cbc},
     [SKIT_OID_CMS_DATA] = {SKIT_OID_CMS_DATA, "pkcs7-data", "1.2.840.113549.1.7.1", o_cms_data, sizeof o_cms_data},
-    [SKIT_OID_CMS_SIGNED_DATA] = {SKIT_OID_CMS_SIGNED_DATA, "pkcs7-signedData", "1.2.840.113549.1.7.2", o_cms_signed_data, sizeof o_cms_signed_data},
-    [SKIT_OID_CMS_ENVELOPED_DATA] = {SKIT_OID_CMS_ENVELOPED_DATA, "pkcs7-envelopedData", "1.2.840.113549.1.7.3", o_cms_enveloped_data, sizeof o_cms_enveloped_data},
-    [SKIT_OID_CONTENT_TYPE] = {SKIT_OID_CONTENT_TYPE, "contentType", "1.2.840.113549.1.9.3", o_content_type, sizeof o_content_type},
-    [SKIT_OID_MESSAGE_DIGEST] = {SKIT_OID_MESSAGE_DIGEST, "messageDigest", "1.2.840.113549.1.9.4", o_message_digest, sizeof o_message_digest},
-    [SKIT_OID_SIGNING_TIME] = {SKIT_OID_SIGNING_TIME, "signingTime", "1.2.840.113549.1.9.5", o_signing_time, sizeof o_signing_time},
-    [SKIT_OID_EMAIL_ADDRESS] = {SKIT_OID_EMAIL_ADDRESS, "emailAddress", "1.2.840.113549.1.9.1", o_email_address, sizeof o_email_address},
-    [SKIT_OID_UNSTRUCTURED_NAME] = {SKIT_OID_UNSTRUCTURED_NAME, "unstructuredName", "1.2.840.113549.1.9.2", o_unstructured_name, sizeof o_unstructured_name},
-    [SKIT_OID_CHALLENGE_PASSWORD] = {SKIT_OID_CHALLENGE_PASSWORD, "challengePassword", "1.2.840.113549.1.9.7", o_challenge_password, sizeof o_challenge_password},
-    [SKIT_OID_EXTENSION_REQUEST] = {SKIT_OID_EXTENSION_REQUEST, "extensionRequest", "1.2.840.113549.1.9.14", o_extension_request, sizeof o_extension_request},
-    [SKIT_OID_SCEP_MESSAGE_TYPE] = {SKIT_OID_SCEP_MESSAGE_TYPE, "messageType", "2.16.840.1.113733.1.9.2", o_scep_message_type, sizeof o_scep_message_type},
-    [SKIT_OID_SCEP_PKI_STATUS] = {SKIT_OID_SCEP_PKI_STATUS, "pkiStatus", "2.16.840.1.113733.1.9.3", o_scep_pki_status, sizeof o_scep_pki_status},
-    [SKIT_OID_SCEP_FAIL_INFO] = {SKIT_OID_SCEP_FAIL_INFO, "failInfo", "2.16.840.1.113733.1.9.4", o_scep_fail_info, sizeof o_scep_fail_info},
-    [SKIT_OID_SCEP_SENDER_NONCE] = {SKIT_OID_SCEP_SENDER_NONCE, "senderNonce", "2.16.840.1.113733.1.9.5", o_scep_sender_nonce, sizeof o_scep_sender_nonce},
-    [SKIT_OID_SCEP_RECIPIENT_NONCE] = {SKIT_OID_SCEP_RECIPIENT_NONCE, "recipientNonce", "2.16.840.1.113733.1.9.6", o_scep_recipient_nonce, sizeof o_scep_recipient_nonce},
-    [SKIT_OID_SCEP_TRANSACTION_ID] = {SKIT_OID_SCEP_TRANSACTION_ID, "transactionID", "2.16.840.1.113733.1.9.7", o_scep_transaction_id, sizeof o_scep_transaction_id},
-    [SKIT_OID_SCEP_FAIL_INFO_TEXT] = {SKIT_OID_SCEP_FAIL_INFO_TEXT, "failInfoText", "1.3.6.1.5.5.7.24.1", o_scep_fail_info_text, sizeof o_scep_fail_info_text},
-    [SKIT_OID_EXT_SUBJECT_KEY_ID] = {SKIT_OID_EXT_SUBJECT_KEY_ID, "subjectKeyIdentifier", "2.5.29.14", o_ext_subject_key_id, sizeof o_ext_subject_key_id},
-    [SKIT_OID_EXT_KEY_USAGE] = {SKIT_OID_EXT_KEY_USAGE, "keyUsage", "2.5.29.15", o_ext_key_usage, sizeof o_ext_key_usage},
-    [SKIT_OID_EXT_SUBJECT_ALT_NAME] = {SKIT_OID_EXT_SUBJECT_ALT_NAME, "subjectAltName", "2.5.29.17", o_ext_subject_alt_name, sizeof o_ext_subject_alt_name},
-    [SKIT_OID_EXT_BASIC_CONSTRAINTS] = {SKIT_OID_EXT_BASIC_CONSTRAINTS, "basicConstraints", "2.5.29.19", o_ext_basic_constraints, sizeof o_ext_basic_constraints},
-    [SKIT_OID_EXT_CRL_NUMBER] = {SKIT_OID_EXT_CRL_NUMBER, "cRLNumber", "2.5.29.20", o_ext_crl_number, sizeof o_ext_crl_number},
-    [SKIT_OID_EXT_CRL_REASON] = {SKIT_OID_EXT_CRL_REASON, "cRLReason", "2.5.29.21", o_ext_crl_reason, sizeof o_ext_crl_reason},
-    [SKIT_OID_EXT_CRL_DISTRIBUTION_POINTS] = {SKIT_OID_EXT_CRL_DISTRIBUTION_POINTS, "cRLDistributionPoints", "2.5.29.31", o_ext_crl_distribution_points, sizeof o_ext_crl_distribution_points},
-    [SKIT_OID_EXT_CERTIFICATE_POLICIES] = {SKIT_OID_EXT_CERTIFICATE_POLICIES, "certificatePolicies", "2.5.29.32", o_ext_certificate_policies, sizeof o_ext_certificate_policies},
-    [SKIT_OID_EXT_AUTHORITY_KEY_ID] = {SKIT_OID_EXT_AUTHORITY_KEY_ID, "authorityKeyIdentifier", "2.5.29.35", o_ext_authority_key_id, sizeof o_ext_authority_key_id},
-    [SKIT_OID_EXT_EXT_KEY_USAGE] = {SKIT_OID_EXT_EXT_KEY_USAGE, "extendedKeyUsage", "2.5.29.37", o_ext_ext_key_usage, sizeof o_ext_ext_key_usage},
-    [SKIT_OID_EXT_AUTHORITY_INFO_ACCESS] = {SKIT_OID_EXT_AUTHORITY_INFO_ACCESS, "authorityInfoAccess", "1.3.6.1.5.5.7.1.1", o_ext_authority_info_access, sizeof o_ext_authority_info_access},
-    [SKIT_OID_MS_CERT_TEMPLATE_NAME] = {SKIT_OID_MS_CERT_TEMPLATE_NAME, "msCertTemplateName", "1.3.6.1.4.1.311.20.2", o_ms_cert_template_name, sizeof o_ms_cert_template_name},
-    [SKIT_OID_KP_SERVER_AUTH] = {SKIT_OID_KP_SERVER_AUTH, "serverAuth", "1.3.6.1.5.5.7.3.1", o_kp_server_auth, sizeof o_kp_server_auth},
-    [SKIT_OID_KP_CLIENT_AUTH] = {SKIT_OID_KP_CLIENT_AUTH, "clientAuth", "1.3.6.1.5.5.7.3.2", o_kp_client_auth, sizeof o_kp_client_auth},
-    [SKIT_OID_KP_CODE_SIGNING] = {SKIT_OID_KP_CODE_SIGNING, "codeSigning", "1.3.6.1.5.5.7.3.3", o_kp_code_signing, sizeof o_kp_code_signing},
-    [SKIT_OID_KP_EMAIL_PROTECTION] = {SKIT_OID_KP_EMAIL_PROTECTION, "emailProtection", "1.3.6.1.5.5.7.3.4", o_kp_email_protection, sizeof o_kp_email_protection},
-    [SKIT_OID_KP_TIME_STAMPING] = {SKIT_OID_KP_TIME_STAMPING, "timeStamping", "1.3.6.1.5.5.7.3.8", o_kp_time_stamping, sizeof o_kp_time_stamping},
-    [SKIT_OID_KP_OCSP_SIGNING] = {SKIT_OID_KP_OCSP_SIGNING, "OCSPSigning", "1.3.6.1.5.5.7.3.9", o_kp_ocsp_signing, sizeof o_kp_ocsp_signing},
-    [SKIT_OID_KP_IPSEC_IKE] = {SKIT_OID_KP_IPSEC_IKE, "ipsecIKE", "1.3.6.1.5.5.7.3.17", o_kp_ipsec_ike, sizeof o_kp_ipsec_ike},
+    [SKIT_OID_CMS_SIGNED_DATA] = {SKIT_OID_CMS_SIGNED_DATA, "pkcs7-signedData", "1.2.840.113549.1.7.2",
+                                  o_cms_signed_data, sizeof o_cms_signed_data},
+    [SKIT_OID_CMS_ENVELOPED_DATA] = {SKIT_OID_CMS_ENVELOPED_DATA, "pkcs7-envelopedData", "1.2.840.113549.1.7.3",
+                                     o_cms_enveloped_data, sizeof o_cms_enveloped_data},
+    [SKIT_OID_CONTENT_TYPE] = {SKIT_OID_CONTENT_TYPE, "contentType", "1.2.840.113549.1.9.3", o_content_type,
+                               sizeof o_content_type},
+    [SKIT_OID_MESSAGE_DIGEST] = {SKIT_OID_MESSAGE_DIGEST, "messageDigest", "1.2.840.113549.1.9.4", o_message_digest,
+                                 sizeof o_message_digest},
+    [SKIT_OID_SIGNING_TIME] = {SKIT_OID_SIGNING_TIME, "signingTime", "1.2.840.113549.1.9.5", o_signing_time,
+                               sizeof o_signing_time},
+    [SKIT_OID_EMAIL_ADDRESS] = {SKIT_OID_EMAIL_ADDRESS, "emailAddress", "1.2.840.113549.1.9.1", o_email_address,
+                                sizeof o_email_address},
+    [SKIT_OID_UNSTRUCTURED_NAME] = {SKIT_OID_UNSTRUCTURED_NAME, "unstructuredName", "1.2.840.113549.1.9.2",
+                                    o_unstructured_name, sizeof o_unstructured_name},
+    [SKIT_OID_CHALLENGE_PASSWORD] = {SKIT_OID_CHALLENGE_PASSWORD, "challengePassword", "1.2.840.113549.1.9.7",
+                                     o_challenge_password, sizeof o_challenge_password},
+    [SKIT_OID_EXTENSION_REQUEST] = {SKIT_OID_EXTENSION_REQUEST, "extensionRequest", "1.2.840.113549.1.9.14",
+                                    o_extension_request, sizeof o_extension_request},
+    [SKIT_OID_SCEP_MESSAGE_TYPE] = {SKIT_OID_SCEP_MESSAGE_TYPE, "messageType", "2.16.840.1.113733.1.9.2",
+                                    o_scep_message_type, sizeof o_scep_message_type},
+    [SKIT_OID_SCEP_PKI_STATUS] = {SKIT_OID_SCEP_PKI_STATUS, "pkiStatus", "2.16.840.1.113733.1.9.3", o_scep_pki_status,
+                                  sizeof o_scep_pki_status},
+    [SKIT_OID_SCEP_FAIL_INFO] = {SKIT_OID_SCEP_FAIL_INFO, "failInfo", "2.16.840.1.113733.1.9.4", o_scep_fail_info,
+                                 sizeof o_scep_fail_info},
+    [SKIT_OID_SCEP_SENDER_NONCE] = {SKIT_OID_SCEP_SENDER_NONCE, "senderNonce", "2.16.840.1.113733.1.9.5",
+                                    o_scep_sender_nonce, sizeof o_scep_sender_nonce},
+    [SKIT_OID_SCEP_RECIPIENT_NONCE] = {SKIT_OID_SCEP_RECIPIENT_NONCE, "recipientNonce", "2.16.840.1.113733.1.9.6",
+                                       o_scep_recipient_nonce, sizeof o_scep_recipient_nonce},
+    [SKIT_OID_SCEP_TRANSACTION_ID] = {SKIT_OID_SCEP_TRANSACTION_ID, "transactionID", "2.16.840.1.113733.1.9.7",
+                                      o_scep_transaction_id, sizeof o_scep_transaction_id},
+    [SKIT_OID_SCEP_FAIL_INFO_TEXT] = {SKIT_OID_SCEP_FAIL_INFO_TEXT, "failInfoText", "1.3.6.1.5.5.7.24.1",
+                                      o_scep_fail_info_text, sizeof o_scep_fail_info_text},
+    [SKIT_OID_EXT_SUBJECT_KEY_ID] = {SKIT_OID_EXT_SUBJECT_KEY_ID, "subjectKeyIdentifier", "2.5.29.14",
+                                     o_ext_subject_key_id, sizeof o_ext_subject_key_id},
+    [SKIT_OID_EXT_KEY_USAGE] = {SKIT_OID_EXT_KEY_USAGE, "keyUsage", "2.5.29.15", o_ext_key_usage,
+                                sizeof o_ext_key_usage},
+    [SKIT_OID_EXT_SUBJECT_ALT_NAME] = {SKIT_OID_EXT_SUBJECT_ALT_NAME, "subjectAltName", "2.5.29.17",
+                                       o_ext_subject_alt_name, sizeof o_ext_subject_alt_name},
+    [SKIT_OID_EXT_BASIC_CONSTRAINTS] = {SKIT_OID_EXT_BASIC_CONSTRAINTS, "basicConstraints", "2.5.29.19",
+                                        o_ext_basic_constraints, sizeof o_ext_basic_constraints},
+    [SKIT_OID_EXT_CRL_NUMBER] = {SKIT_OID_EXT_CRL_NUMBER, "cRLNumber", "2.5.29.20", o_ext_crl_number,
+                                 sizeof o_ext_crl_number},
+    [SKIT_OID_EXT_CRL_REASON] = {SKIT_OID_EXT_CRL_REASON, "cRLReason", "2.5.29.21", o_ext_crl_reason,
+                                 sizeof o_ext_crl_reason},
+    [SKIT_OID_EXT_CRL_DISTRIBUTION_POINTS] = {SKIT_OID_EXT_CRL_DISTRIBUTION_POINTS, "cRLDistributionPoints",
+                                              "2.5.29.31", o_ext_crl_distribution_points,
+                                              sizeof o_ext_crl_distribution_points},
+    [SKIT_OID_EXT_CERTIFICATE_POLICIES] = {SKIT_OID_EXT_CERTIFICATE_POLICIES, "certificatePolicies", "2.5.29.32",
+                                           o_ext_certificate_policies, sizeof o_ext_certificate_policies},
+    [SKIT_OID_EXT_AUTHORITY_KEY_ID] = {SKIT_OID_EXT_AUTHORITY_KEY_ID, "authorityKeyIdentifier", "2.5.29.35",
+                                       o_ext_authority_key_id, sizeof o_ext_authority_key_id},
+    [SKIT_OID_EXT_EXT_KEY_USAGE] = {SKIT_OID_EXT_EXT_KEY_USAGE, "extendedKeyUsage", "2.5.29.37", o_ext_ext_key_usage,
+                                    sizeof o_ext_ext_key_usage},
+    [SKIT_OID_EXT_AUTHORITY_INFO_ACCESS] = {SKIT_OID_EXT_AUTHORITY_INFO_ACCESS, "authorityInfoAccess",
+                                            "1.3.6.1.5.5.7.1.1", o_ext_authority_info_access,
+                                            sizeof o_ext_authority_info_access},
+    [SKIT_OID_MS_CERT_TEMPLATE_NAME] = {SKIT_OID_MS_CERT_TEMPLATE_NAME, "msCertTemplateName", "1.3.6.1.4.1.311.20.2",
+                                        o_ms_cert_template_name, sizeof o_ms_cert_template_name},
+    [SKIT_OID_KP_SERVER_AUTH] = {SKIT_OID_KP_SERVER_AUTH, "serverAuth", "1.3.6.1.5.5.7.3.1", o_kp_server_auth,
+                                 sizeof o_kp_server_auth},
+    [SKIT_OID_KP_CLIENT_AUTH] = {SKIT_OID_KP_CLIENT_AUTH, "clientAuth", "1.3.6.1.5.5.7.3.2", o_kp_client_auth,
+                                 sizeof o_kp_client_auth},
+    [SKIT_OID_KP_CODE_SIGNING] = {SKIT_OID_KP_CODE_SIGNING, "codeSigning", "1.3.6.1.5.5.7.3.3", o_kp_code_signing,
+                                  sizeof o_kp_code_signing},
+    [SKIT_OID_KP_EMAIL_PROTECTION] = {SKIT_OID_KP_EMAIL_PROTECTION, "emailProtection", "1.3.6.1.5.5.7.3.4",
+                                      o_kp_email_protection, sizeof o_kp_email_protection},
+    [SKIT_OID_KP_TIME_STAMPING] = {SKIT_OID_KP_TIME_STAMPING, "timeStamping", "1.3.6.1.5.5.7.3.8", o_kp_time_stamping,
+                                   sizeof o_kp_time_stamping},
+    [SKIT_OID_KP_OCSP_SIGNING] = {SKIT_OID_KP_OCSP_SIGNING, "OCSPSigning", "1.3.6.1.5.5.7.3.9", o_kp_ocsp_signing,
+                                  sizeof o_kp_ocsp_signing},
+    [SKIT_OID_KP_IPSEC_IKE] = {SKIT_OID_KP_IPSEC_IKE, "ipsecIKE", "1.3.6.1.5.5.7.3.17", o_kp_ipsec_ike,
+                               sizeof o_kp_ipsec_ike},
     [SKIT_OID_ANY_EKU] = {SKIT_OID_ANY_EKU, "anyExtendedKeyUsage", "2.5.29.37.0", o_any_eku, sizeof o_any_eku},
-    [SKIT_OID_MS_SMARTCARD_LOGON] = {SKIT_OID_MS_SMARTCARD_LOGON, "msSmartcardLogin", "1.3.6.1.4.1.311.20.2.2", o_ms_smartcard_logon, sizeof o_ms_smartcard_logon},
+    [SKIT_OID_MS_SMARTCARD_LOGON] = {SKIT_OID_MS_SMARTCARD_LOGON, "msSmartcardLogin", "1.3.6.1.4.1.311.20.2.2",
+                                     o_ms_smartcard_logon, sizeof o_ms_smartcard_logon},
     [SKIT_OID_MS_UPN] = {SKIT_OID_MS_UPN, "msUPN", "1.3.6.1.4.1.311.20.2.3", o_ms_upn, sizeof o_ms_upn},
     [SKIT_OID_AD_OCSP] = {SKIT_OID_AD_OCSP, "OCSP", "1.3.6.1.5.5.7.48.1", o_ad_ocsp, sizeof o_ad_ocsp},
-    [SKIT_OID_AD_CA_ISSUERS] = {SKIT_OID_AD_CA_ISSUERS, "caIssuers", "1.3.6.1.5.5.7.48.2", o_ad_ca_issuers, sizeof o_ad_ca_issuers},
+    [SKIT_OID_AD_CA_ISSUERS] = {SKIT_OID_AD_CA_ISSUERS, "caIssuers", "1.3.6.1.5.5.7.48.2", o_ad_ca_issuers,
+                                sizeof o_ad_ca_issuers},
     [SKIT_OID_AT_CN] = {SKIT_OID_AT_CN, "CN", "2.5.4.3", o_at_cn, sizeof o_at_cn},
     [SKIT_OID_AT_SURNAME] = {SKIT_OID_AT_SURNAME, "SN", "2.5.4.4", o_at_surname, sizeof o_at_surname},
-    [SKIT_OID_AT_SERIAL_NUMBER] = {SKIT_OID_AT_SERIAL_NUMBER, "serialNumber", "2.5.4.5", o_at_serial_number, sizeof o_at_serial_number},
+    [SKIT_OID_AT_SERIAL_NUMBER] = {SKIT_OID_AT_SERIAL_NUMBER, "serialNumber", "2.5.4.5", o_at_serial_number,
+                                   sizeof o_at_serial_number},
     [SKIT_OID_AT_C] = {SKIT_OID_AT_C, "C", "2.5.4.6", o_at_c, sizeof o_at_c},
     [SKIT_OID_AT_L] = {SKIT_OID_AT_L, "L", "2.5.4.7", o_at_l, sizeof o_at_l},
     [SKIT_OID_AT_ST] = {SKIT_OID_AT_ST, "ST", "2.5.4.8", o_at_st, sizeof o_at_st},

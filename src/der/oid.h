@@ -14,7 +14,7 @@ typedef enum skit_oid {
     SKIT_OID_MD5, SKIT_OID_SHA1, SKIT_OID_SHA256, SKIT_OID_SHA384, SKIT_OID_SHA512,
     /* public keys and signatures */
     SKIT_OID_RSA_ENCRYPTION, SKIT_OID_MD5_WITH_RSA, SKIT_OID_SHA1_WITH_RSA, SKIT_OID_SHA256_WITH_RSA,
-    SKIT_OID_SHA384_WITH_RSA, SKIT_OID_SHA512_WITH_RSA, SKIT_OID_RSAES_OAEP, SKIT_OID_MGF1, SKIT_OID_RSASSA_PSS,
+    SKIT_OID_SHA384_WITH_RSA, SKIT_OID_SHA512_WITH_RSA, SKIT_OID_RSAES_OAEP, SKIT_OID_MGF1, SKIT_OID_P_SPECIFIED, SKIT_OID_RSASSA_PSS,
     SKIT_OID_EC_PUBLIC_KEY, SKIT_OID_ECDSA_SHA1, SKIT_OID_ECDSA_SHA256, SKIT_OID_ECDSA_SHA384,
     SKIT_OID_ECDSA_SHA512, SKIT_OID_P256, SKIT_OID_P384,
     /* HMAC and key derivation */
@@ -62,13 +62,17 @@ skit_oid skit_oid_find(scepkit_bytes oid);
 scepkit_bytes skit_oid_bytes(skit_oid id);
 /* Table row of a known OID, NULL otherwise. */
 const skit_oid_info *skit_oid_info_of(skit_oid id);
-/* Looks a short name up case-insensitively (e.g. "cn", "clientAuth"): SKIT_OID_UNKNOWN if none. */
+/* Looks a short name up case-insensitively (e.g. "cn", "clientAuth"): SKIT_OID_UNKNOWN if none.
+ * Also accepts a few unambiguous aliases: "E" (emailAddress), "S" (ST), the X.520 long names
+ * ("commonName", "organizationName", ...), "id-ecPublicKey", "secp256r1", "P-256", "P-384". */
 skit_oid skit_oid_by_name(const char *name, size_t len);
 
 /* Dotted text ("1.2.3") to contents bytes. SCEPKIT_ERR_ENCODING on bad text,
  * SCEPKIT_ERR_BUFFER_TOO_SMALL with *len set when cap is short. */
 scepkit_err skit_oid_from_dotted(const char *s, size_t n, uint8_t *out, size_t cap, size_t *len);
-/* Contents bytes to dotted text, NUL-terminated; arcs over 64 bits -> SCEPKIT_ERR_DER_TOO_LARGE. */
+/* Contents bytes to dotted text, NUL-terminated; arcs over 64 bits -> SCEPKIT_ERR_DER_TOO_LARGE,
+ * malformed contents -> SCEPKIT_ERR_DER_VALUE. *len excludes the NUL; SCEPKIT_ERR_BUFFER_TOO_SMALL
+ * (with *len) unless cap > *len. */
 scepkit_err skit_oid_to_dotted(scepkit_bytes oid, char *out, size_t cap, size_t *len);
 
 #endif

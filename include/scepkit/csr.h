@@ -14,7 +14,10 @@
  *   from the DigestInfo inside the signature.
  * Not supported: RSASSA-PSS signatures (rejected as SCEPKIT_ERR_UNKNOWN_ALGORITHM), attributes
  * other than the two above are kept (iterate them) but not interpreted, SHA-1/MD5 signatures are
- * parsed but verification of MD5 needs the legacy switch.
+ * parsed but verification of MD5 needs the legacy switch (and the mbedTLS port refuses MD5
+ * signatures even then). The writer refuses SHA-1 (SCEPKIT_ERR_UNSUPPORTED) and MD5.
+ * challengePassword types read: PrintableString, UTF8String, IA5String, 7-bit T61String
+ * (BMPString refused: SCEPKIT_ERR_CSR_ATTRIBUTE). Details and reasons: docs/csr.md.
  *
  * Security considerations: scepkit_csr_parse() checks structure only; call scepkit_csr_verify()
  * before trusting anything in it (proof of possession). The challenge password is a secret:
@@ -89,10 +92,12 @@ typedef struct scepkit_csr_params {
  * @param scratch  arena with at least SCEPKIT_CSR_WRITE_SCRATCH bytes free; everything taken is released (and wiped)
  * @param out      output buffer, or NULL for a size-only pass
  * @param len      the length written, or needed (an upper bound for ECDSA, whose signature length varies)
- * @return SCEPKIT_OK, SCEPKIT_ERR_BUFFER_TOO_SMALL, SCEPKIT_ERR_ARENA_EXHAUSTED, SCEPKIT_ERR_ARG,
+ * @return SCEPKIT_OK, SCEPKIT_ERR_BUFFER_TOO_SMALL (also the answer of the size-only pass, with `*len` set;
+ *         nothing is signed unless `cap` is at least that bound), SCEPKIT_ERR_ARENA_EXHAUSTED, SCEPKIT_ERR_ARG,
  *         SCEPKIT_ERR_CHALLENGE_TOO_LONG, SCEPKIT_ERR_CSR_TOO_MANY, SCEPKIT_ERR_SAN, SCEPKIT_ERR_DN_SYNTAX,
- *         SCEPKIT_ERR_KEY_TYPE, SCEPKIT_ERR_LEGACY_DISABLED (MD5), key port errors, SCEPKIT_ERR_DISABLED.
- *         On any error nothing usable is left in `out`.
+ *         SCEPKIT_ERR_KEY_TYPE, SCEPKIT_ERR_LEGACY_DISABLED (MD5), SCEPKIT_ERR_UNSUPPORTED (SHA-1),
+ *         key port errors, SCEPKIT_ERR_DISABLED.
+ *         On any error nothing usable is left in `out` (it is wiped) and `*len` is 0 (except BUFFER_TOO_SMALL).
  */
 SCEPKIT_API scepkit_err scepkit_csr_write(const scepkit_csr_params *params, scepkit_key key, scepkit_arena *scratch,
                                           uint8_t *out, size_t cap, size_t *len);
@@ -148,7 +153,8 @@ typedef struct scepkit_csr_iter {
     int started;
 } scepkit_csr_iter;
 
-/** Next subjectAltName. @return SCEPKIT_OK, SCEPKIT_ERR_NOT_FOUND at the end, SCEPKIT_ERR_SAN. */
+/** Next subjectAltName. On a CSR from scepkit_csr_parse() these iterators never fail: the parser validated
+ *  what they walk. @return SCEPKIT_OK, SCEPKIT_ERR_NOT_FOUND at the end, SCEPKIT_ERR_SAN. */
 SCEPKIT_API scepkit_err scepkit_csr_next_san(const scepkit_csr *csr, scepkit_csr_iter *it, scepkit_san *san);
 /** Next EKU OID (contents bytes). @return SCEPKIT_OK, SCEPKIT_ERR_NOT_FOUND at the end, DER errors. */
 SCEPKIT_API scepkit_err scepkit_csr_next_eku(const scepkit_csr *csr, scepkit_csr_iter *it, scepkit_bytes *oid);

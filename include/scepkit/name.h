@@ -46,9 +46,10 @@ SCEPKIT_API scepkit_err scepkit_name_from_string(scepkit_bytes text, scepkit_nam
                                                  size_t *count, uint8_t *oid_store, size_t oid_store_cap);
 
 /**
- * Encodes a Name (SEQUENCE OF RDN) as DER.
+ * Encodes a Name (SEQUENCE OF RDN) as DER. Attributes marked multi_valued join the previous RDN, which is
+ * written as a DER SET OF (sorted). `out` may be NULL to ask for the size.
  * @return SCEPKIT_OK, SCEPKIT_ERR_BUFFER_TOO_SMALL (with `*len` = size needed), SCEPKIT_ERR_DN_SYNTAX (bad escape,
- *         C not two printable letters, value not printable where PrintableString is required), SCEPKIT_ERR_ARG.
+ *         empty value, NUL, C not two letters, value not valid for its string type), SCEPKIT_ERR_ARG.
  */
 SCEPKIT_API scepkit_err scepkit_name_write(const scepkit_name_attr *attrs, size_t count, uint8_t *out, size_t cap,
                                            size_t *len);
@@ -62,22 +63,30 @@ typedef struct scepkit_name_iter {
 
 /**
  * Next attribute of `name` (DER, tag included). `attr->multi_valued` is set for the 2nd+ attribute of an RDN.
+ * For character strings `attr->value` is the string contents; for any other value (not a UTF8, Printable,
+ * T61, IA5, Visible, Numeric, Universal or BMP string) it is the whole DER element, tag included, and
+ * `string_tag` is that tag: scepkit_name_write() writes such attributes back unchanged.
  * @return SCEPKIT_OK, SCEPKIT_ERR_NOT_FOUND at the end, or a DER error for a malformed name.
  */
 SCEPKIT_API scepkit_err scepkit_name_next(scepkit_bytes name, scepkit_name_iter *it, scepkit_name_attr *attr);
 
 /**
  * Formats a DER Name as text in encoding order, `CN=dev1, O=Acme, C=US`, escaping per RFC 4514;
- * unknown attributes as dotted OIDs; non-text values as `#hex`. NUL-terminated.
+ * unknown attributes as dotted OIDs; non-text values as `#hex`. NUL-terminated. For a name written from text
+ * with default string types, the text parses back (scepkit_name_from_string()) to the same DER. When the buffer is too small `out` holds an empty string.
  * @return SCEPKIT_OK, SCEPKIT_ERR_BUFFER_TOO_SMALL (with `*len` = size needed, excluding NUL), DER errors.
  */
 SCEPKIT_API scepkit_err scepkit_name_format(scepkit_bytes name, char *out, size_t cap, size_t *len);
 
-/** Dotted text of an OID (contents bytes) into `out`, NUL-terminated. */
+/** Dotted text of an OID (contents bytes) into `out`, NUL-terminated (`*len` excludes the NUL).
+ *  @return SCEPKIT_OK, SCEPKIT_ERR_BUFFER_TOO_SMALL (with `*len`; needs cap > `*len`), SCEPKIT_ERR_DER_VALUE
+ *          (malformed contents), SCEPKIT_ERR_DER_TOO_LARGE (an arc over 64 bits), SCEPKIT_ERR_ARG. */
 SCEPKIT_API scepkit_err scepkit_oid_to_text(scepkit_bytes oid, char *out, size_t cap, size_t *len);
 /** Short name of a known OID ("sha256WithRSAEncryption", "clientAuth", "CN"), or NULL if the table lacks it. */
 SCEPKIT_API const char *scepkit_oid_name(scepkit_bytes oid);
-/** OID contents bytes from dotted text or a known short name ("clientAuth", "CN", "sha256"). */
+/** OID contents bytes from dotted text or a known short name ("clientAuth", "CN", "sha256"; case-insensitive).
+ *  @return SCEPKIT_OK, SCEPKIT_ERR_ENCODING (bad dotted text), SCEPKIT_ERR_NOT_FOUND (unknown name),
+ *          SCEPKIT_ERR_BUFFER_TOO_SMALL (with `*len`), SCEPKIT_ERR_ARG. */
 SCEPKIT_API scepkit_err scepkit_oid_from_text(scepkit_bytes text, uint8_t *out, size_t cap, size_t *len);
 
 #ifdef __cplusplus

@@ -68,6 +68,20 @@ typedef enum scepkit_err {
     SCEPKIT_ERR_CSR_TOO_MANY = 305,       /**< more items than the writer's limits allow */
     SCEPKIT_ERR_CHALLENGE_TOO_LONG = 306, /**< challengePassword over 255 characters */
     SCEPKIT_ERR_SAN = 307,                /**< a subjectAltName entry is malformed */
+
+    /* 400..499: CMS / PKCS#7 and X.509 certificate views */
+    SCEPKIT_ERR_CMS_CONTENT_TYPE = 400,     /**< ContentInfo or encapsulated content of a type not expected here */
+    SCEPKIT_ERR_CMS_VERSION = 401,          /**< CMS structure version not allowed */
+    SCEPKIT_ERR_CMS_NO_CONTENT = 402,       /**< content absent (detached) and none supplied */
+    SCEPKIT_ERR_CMS_NO_SIGNER = 403,        /**< SignedData without SignerInfo where a signature is required */
+    SCEPKIT_ERR_CMS_SIGNER_COUNT = 404,     /**< more than one SignerInfo (not supported for verification) */
+    SCEPKIT_ERR_CMS_SIGNER_NOT_FOUND = 405, /**< no certificate matches the signer identifier */
+    SCEPKIT_ERR_CMS_ATTRIBUTE = 406,        /**< a signed attribute is missing, duplicated or malformed */
+    SCEPKIT_ERR_CMS_CONTENT_TYPE_MISMATCH = 407, /**< contentType attribute differs from eContentType */
+    SCEPKIT_ERR_CMS_DIGEST_MISMATCH = 408,  /**< messageDigest attribute differs from the content's digest */
+    SCEPKIT_ERR_CMS_NO_RECIPIENT = 409,     /**< no RecipientInfo for the given certificate or password */
+    SCEPKIT_ERR_X509_VERSION = 410,         /**< certificate version other than v1..v3, or fields not allowed by it */
+    SCEPKIT_ERR_X509_EXTENSION = 411,       /**< a certificate extension is malformed or duplicated */
 } scepkit_err;
 
 /** A short English description of `e` (never NULL; "unknown error" for others). */

@@ -16,6 +16,7 @@
 #ifndef SCEPKIT_H
 #define SCEPKIT_H
 
+#include "scepkit/cms.h"
 #include "scepkit/common.h"
 #include "scepkit/config.h"
 #include "scepkit/crypto.h"
@@ -25,5 +26,6 @@
 #include "scepkit/name.h"
 #include "scepkit/pem.h"
 #include "scepkit/version.h"
+#include "scepkit/x509.h"
 
 #endif

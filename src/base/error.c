@@ -50,6 +50,18 @@ static const struct err_row rows[] = {
     ROW(SCEPKIT_ERR_CSR_TOO_MANY, "too many items"),
     ROW(SCEPKIT_ERR_CHALLENGE_TOO_LONG, "challenge password longer than 255 characters"),
     ROW(SCEPKIT_ERR_SAN, "malformed subjectAltName"),
+    ROW(SCEPKIT_ERR_CMS_CONTENT_TYPE, "CMS: unexpected content type"),
+    ROW(SCEPKIT_ERR_CMS_VERSION, "CMS: unsupported version"),
+    ROW(SCEPKIT_ERR_CMS_NO_CONTENT, "CMS: content absent"),
+    ROW(SCEPKIT_ERR_CMS_NO_SIGNER, "CMS: no signer"),
+    ROW(SCEPKIT_ERR_CMS_SIGNER_COUNT, "CMS: more than one signer"),
+    ROW(SCEPKIT_ERR_CMS_SIGNER_NOT_FOUND, "CMS: signer certificate not found"),
+    ROW(SCEPKIT_ERR_CMS_ATTRIBUTE, "CMS: signed attribute missing, duplicated or malformed"),
+    ROW(SCEPKIT_ERR_CMS_CONTENT_TYPE_MISMATCH, "CMS: contentType attribute does not match the content"),
+    ROW(SCEPKIT_ERR_CMS_DIGEST_MISMATCH, "CMS: messageDigest does not match the content"),
+    ROW(SCEPKIT_ERR_CMS_NO_RECIPIENT, "CMS: no matching recipient"),
+    ROW(SCEPKIT_ERR_X509_VERSION, "X.509: unsupported certificate version"),
+    ROW(SCEPKIT_ERR_X509_EXTENSION, "X.509: malformed or duplicate extension"),
 };
 #undef ROW
 

@@ -32,10 +32,9 @@ echo "== 3. OpenSSL verifies the signature and shows the same fields"
 openssl req -in device.csr.pem -verify -noout
 openssl req -in device.csr.pem -noout -text | sed -n '1,60p'
 
-echo "== 4. an EC P-256 key and CSR as a device with a secure element would make it"
-"$tool" csr --genkey ec:p256 --key-out ec.key.pem --subject "CN=sensor-7,O=Acme" \
-  --dns sensor-7.acme.test --out ec.csr.der --der
-openssl req -inform DER -in ec.csr.der -verify -noout
-"$tool" csr --show ec.csr.der
+echo "== 4. a device whose key sits in a secure element: the library hashes, the key port signs"
+"$root/build/demo/example_csr_secure_element" se.csr.der
+openssl req -inform DER -in se.csr.der -verify -noout
+"$tool" csr --show se.csr.der
 
 echo "== demo finished: key and CSR made by scepkit, verified by scepkit and OpenSSL"

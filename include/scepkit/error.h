@@ -82,6 +82,15 @@ typedef enum scepkit_err {
     SCEPKIT_ERR_CMS_NO_RECIPIENT = 409,     /**< no RecipientInfo for the given certificate or password */
     SCEPKIT_ERR_X509_VERSION = 410,         /**< certificate version other than v1..v3, or fields not allowed by it */
     SCEPKIT_ERR_X509_EXTENSION = 411,       /**< a certificate extension is malformed or duplicated */
+
+    /* 500..599: SCEP pkiMessage layer and protocol */
+    SCEPKIT_ERR_SCEP_ATTRIBUTE = 500,           /**< a SCEP signed attribute is missing, duplicated or malformed */
+    SCEPKIT_ERR_SCEP_MESSAGE_TYPE = 501,        /**< messageType unknown or not allowed here */
+    SCEPKIT_ERR_SCEP_NOT_CERTREP = 502,         /**< a reply that is not a CertRep */
+    SCEPKIT_ERR_SCEP_NONCE_MISMATCH = 503,      /**< recipientNonce does not echo our senderNonce */
+    SCEPKIT_ERR_SCEP_TRANSACTION_MISMATCH = 504,/**< transactionID differs from ours */
+    SCEPKIT_ERR_SCEP_MESSAGE_DATA = 505,        /**< decrypted messageData malformed for its messageType */
+    SCEPKIT_ERR_SCEP_STATUS = 506,              /**< pkiStatus/failInfo missing or unknown */
 } scepkit_err;
 
 /** A short English description of `e` (never NULL; "unknown error" for others). */

@@ -25,6 +25,7 @@
 #include "scepkit/key.h"
 #include "scepkit/name.h"
 #include "scepkit/pem.h"
+#include "scepkit/scep.h"
 #include "scepkit/version.h"
 #include "scepkit/x509.h"
 

@@ -62,6 +62,13 @@ static const struct err_row rows[] = {
     ROW(SCEPKIT_ERR_CMS_NO_RECIPIENT, "CMS: no matching recipient"),
     ROW(SCEPKIT_ERR_X509_VERSION, "X.509: unsupported certificate version"),
     ROW(SCEPKIT_ERR_X509_EXTENSION, "X.509: malformed or duplicate extension"),
+    ROW(SCEPKIT_ERR_SCEP_ATTRIBUTE, "SCEP: signed attribute missing, duplicated or malformed"),
+    ROW(SCEPKIT_ERR_SCEP_MESSAGE_TYPE, "SCEP: messageType unknown or not allowed here"),
+    ROW(SCEPKIT_ERR_SCEP_NOT_CERTREP, "SCEP: reply is not a CertRep"),
+    ROW(SCEPKIT_ERR_SCEP_NONCE_MISMATCH, "SCEP: recipientNonce does not match our senderNonce"),
+    ROW(SCEPKIT_ERR_SCEP_TRANSACTION_MISMATCH, "SCEP: transactionID does not match"),
+    ROW(SCEPKIT_ERR_SCEP_MESSAGE_DATA, "SCEP: messageData malformed for its messageType"),
+    ROW(SCEPKIT_ERR_SCEP_STATUS, "SCEP: pkiStatus or failInfo missing or unknown"),
 };
 #undef ROW
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "codec/charset.h"
+#include "codec/ext.h"
 #include "der/der.h"
 #include "der/oid.h"
 #include "scepkit/csr.h"
@@ -358,48 +359,6 @@ static scepkit_err check_eku_ext(scepkit_bytes value)
     return SCEPKIT_OK;
 }
 
-/*
- * RFC 5280 §4.1:
- *   Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER, critical BOOLEAN DEFAULT FALSE,
- *                            extnValue OCTET STRING }
- */
-static scepkit_err read_extension(skit_der *d, scepkit_extension *ext)
-{
-    skit_der e;
-    skit_tlv oid;
-    skit_tlv crit;
-    skit_tlv val;
-    bool present = false;
-    bool c = false;
-    memset(ext, 0, sizeof *ext);
-    scepkit_err err = skit_der_enter(d, SKIT_TAG_SEQUENCE, &e);
-    if (err == SCEPKIT_OK) {
-        err = skit_der_expect(&e, SKIT_TAG_OID, &oid);
-    }
-    if (err == SCEPKIT_OK) {
-        err = skit_der_oid_check(oid.value);
-    }
-    if (err == SCEPKIT_OK) {
-        err = skit_der_optional(&e, SKIT_TAG_BOOLEAN, &crit, &present);
-    }
-    if (err == SCEPKIT_OK && present) {
-        err = skit_der_bool(&crit, &c);
-    }
-    if (err == SCEPKIT_OK) {
-        err = skit_der_expect(&e, SKIT_TAG_OCTET_STRING, &val);
-    }
-    if (err == SCEPKIT_OK) {
-        err = skit_der_done(&e);
-    }
-    if (err != SCEPKIT_OK) {
-        return err;
-    }
-    ext->oid = oid.value;
-    ext->critical = c ? 1 : 0;
-    ext->value = val.value;
-    return SCEPKIT_OK;
-}
-
 /* Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension; each extnID at most once (RFC 5280 §4.2). */
 static scepkit_err parse_extensions(scepkit_bytes ext_der, scepkit_csr *out)
 {
@@ -413,7 +372,7 @@ static scepkit_err parse_extensions(scepkit_bytes ext_der, scepkit_csr *out)
     skit_der_init(&d, seq.value, 0);
     while (skit_der_more(&d)) {
         scepkit_bytes before = rest_of(&d);
-        err = read_extension(&d, &ext);
+        err = skit_extension_read(&d, &ext, false);
         if (err != SCEPKIT_OK) {
             return err;
         }
@@ -422,7 +381,7 @@ static scepkit_err parse_extensions(scepkit_bytes ext_der, scepkit_csr *out)
         scepkit_extension p;
         skit_der_init(&prev, seq.value, 0);
         while (prev.p < before.ptr) {
-            if (read_extension(&prev, &p) != SCEPKIT_OK) {
+            if (skit_extension_read(&prev, &p, false) != SCEPKIT_OK) {
                 return SCEPKIT_ERR_INTERNAL;
             }
             if (bytes_eq(p.oid, ext.oid)) {
@@ -933,7 +892,7 @@ scepkit_err scepkit_csr_next_extension(const scepkit_csr *csr, scepkit_csr_iter 
     }
     skit_der d;
     skit_der_init(&d, it->rest, 0);
-    err = read_extension(&d, ext);
+    err = skit_extension_read(&d, ext, false);
     if (err != SCEPKIT_OK) {
         return err;
     }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "codec/cms_algs.h"
+#include "codec/ext.h"
 #include "der/der.h"
 #include "der/oid.h"
 #include "scepkit/x509.h"
@@ -93,7 +94,7 @@ static scepkit_err read_basic_constraints(scepkit_bytes value, int *is_ca, int *
  *     critical    BOOLEAN DEFAULT FALSE,
  *     extnValue   OCTET STRING }
  */
-static scepkit_err read_extension(skit_der *d, scepkit_extension *ext)
+scepkit_err skit_extension_read(skit_der *d, scepkit_extension *ext, bool strict)
 {
     skit_der seq;
     skit_tlv oid, crit, val;
@@ -111,7 +112,7 @@ static scepkit_err read_extension(skit_der *d, scepkit_extension *ext)
     }
     if (err == SCEPKIT_OK && present) {
         err = skit_der_bool(&crit, &c);
-        if (err == SCEPKIT_OK && !c) {
+        if (err == SCEPKIT_OK && !c && strict) {
             err = SCEPKIT_ERR_X509_EXTENSION; /* DER: DEFAULT FALSE is never encoded */
         }
     }
@@ -141,7 +142,7 @@ static scepkit_err read_extensions(scepkit_bytes contents, scepkit_x509 *c)
     while (skit_der_more(&d)) {
         skit_der dup;
         skit_oid id;
-        err = read_extension(&d, &ext);
+        err = skit_extension_read(&d, &ext, true);
         if (err != SCEPKIT_OK) {
             return err;
         }
@@ -150,7 +151,7 @@ static scepkit_err read_extensions(scepkit_bytes contents, scepkit_x509 *c)
         skit_der_init(&dup, contents, 0);
         for (size_t i = 0; i + 1 < count; i++) {
             scepkit_extension prev;
-            err = read_extension(&dup, &prev);
+            err = skit_extension_read(&dup, &prev, true);
             if (err != SCEPKIT_OK) {
                 return err;
             }
@@ -425,7 +426,7 @@ scepkit_err scepkit_x509_next_extension(const scepkit_x509 *cert, scepkit_x509_i
         return SCEPKIT_ERR_NOT_FOUND;
     }
     skit_der_init(&d, it->rest, 0);
-    err = read_extension(&d, ext);
+    err = skit_extension_read(&d, ext, true);
     if (err != SCEPKIT_OK) {
         it->rest.len = 0;
         return err;

@@ -83,11 +83,15 @@ SCEPKIT_API const char *scepkit_msg_type_name(scepkit_msg_type t);
  */
 SCEPKIT_API scepkit_err scepkit_scep_transaction_id(scepkit_bytes spki, char *out, size_t cap, size_t *len);
 
+/** Worst-case scratch for scepkit_scep_self_signed(): the public key plus scepkit_x509_write()'s scratch. */
+#define SCEPKIT_SCEP_SELF_SIGNED_SCRATCH (SCEPKIT_MAX_SPKI_SIZE + 16 + SCEPKIT_X509_WRITE_SCRATCH)
+
 /**
  * Makes the throw-away self-signed certificate a client signs its first request with
  * (RFC 8894 §2.3): subject = issuer = `subject_der`, key from `key`, a random 8-byte
  * positive serial, validity now-1h .. now+`days` days, no extensions beyond basicConstraints cA=FALSE
- * and keyUsage digitalSignature|keyEncipherment. Signed with SHA-256 through the key port.
+ * and keyUsage digitalSignature|keyEncipherment (digitalSignature only for an EC key, which cannot receive RSA key
+ * transport). Signed with SHA-256 through the key port. Scratch: SCEPKIT_SCEP_SELF_SIGNED_SCRATCH.
  * @param now  seconds since 1970 UTC (the library has no clock)
  */
 SCEPKIT_API scepkit_err scepkit_scep_self_signed(scepkit_bytes subject_der, scepkit_key key, scepkit_rng rng,
@@ -126,8 +130,12 @@ typedef struct scepkit_scep_request_params {
 
 /**
  * Builds a request pkiMessage into `out`.
+ * Nothing is encrypted or signed unless `cap` holds the size a size-only pass (`out` NULL) reports.
+ * The recipient certificate must hold an RSA key (key transport, PKCS#1 v1.5).
  * @return SCEPKIT_OK, SCEPKIT_ERR_BUFFER_TOO_SMALL (`*len` = size needed), SCEPKIT_ERR_ARENA_EXHAUSTED, CMS,
- *         X.509 and key port errors, SCEPKIT_ERR_SCEP_* for bad parameters, SCEPKIT_ERR_ARG. On error `out` is wiped.
+ *         X.509 and key port errors, SCEPKIT_ERR_SCEP_MESSAGE_TYPE (not a request type), SCEPKIT_ERR_SCEP_MESSAGE_DATA
+ *         (message_data not shaped for the type), SCEPKIT_ERR_UNSUPPORTED (single DES), SCEPKIT_ERR_LEGACY_DISABLED
+ *         (MD5), SCEPKIT_ERR_KEY_TYPE (recipient key not RSA), SCEPKIT_ERR_ARG. On error `out` is wiped.
  */
 SCEPKIT_API scepkit_err scepkit_scep_request_write(const scepkit_scep_request_params *params, scepkit_arena *scratch,
                                                    uint8_t *out, size_t cap, size_t *len);
@@ -162,12 +170,24 @@ typedef struct scepkit_scep_request {
 
 /**
  * Parses, verifies (with the embedded signer certificate) and decrypts a request.
- * `plain` receives the decrypted messageData (cap >= the encrypted content length).
+ * `plain` receives the decrypted messageData (cap >= the encrypted content length; when the request carries its
+ * content as a BER constructed OCTET STRING, `plain` also holds a copy of the envelope: cap >= content length +
+ * encrypted length. SCEPKIT_SCEP_OPEN_PLAIN_CAP(msg.len) is always enough).
  * @return SCEPKIT_OK, or an error; when `out->reply_possible` is set the server should answer with a
- *         CertRep FAILURE whose failInfo is scepkit_scep_fail_info_for(error).
+ *         CertRep FAILURE whose failInfo is scepkit_scep_fail_info_for(error). Errors: DER and CMS parse errors,
+ *         SCEPKIT_ERR_CMS_SIGNER_NOT_FOUND (no embedded signer certificate), SCEPKIT_ERR_SCEP_ATTRIBUTE (transactionID,
+ *         senderNonce or messageType missing or malformed), SCEPKIT_ERR_SCEP_MESSAGE_TYPE (a well-formed messageType
+ *         that is not a request: reply_possible is set), CMS verification errors (SCEPKIT_ERR_BAD_SIGNATURE, ...),
+ *         SCEPKIT_ERR_CMS_NO_CONTENT, SCEPKIT_ERR_LEGACY_DISABLED (single DES or MD5 without `allow_legacy`),
+ *         SCEPKIT_ERR_DECRYPT, SCEPKIT_ERR_BUFFER_TOO_SMALL (`cap`), SCEPKIT_ERR_SCEP_MESSAGE_DATA,
+ *         SCEPKIT_ERR_DISABLED (CSR parser compiled out), SCEPKIT_ERR_ARG. On error `plain` is wiped and `*out`
+ *         keeps only the reply fields (when reply_possible) or is zeroed.
  */
 SCEPKIT_API scepkit_err scepkit_scep_request_open(scepkit_bytes msg, const scepkit_scep_open_request_params *params,
                                                   uint8_t *plain, size_t cap, scepkit_scep_request *out);
+
+/** A `plain` capacity that is always enough for scepkit_scep_request_open() / scepkit_scep_reply_open(). */
+#define SCEPKIT_SCEP_OPEN_PLAIN_CAP(msg_len) (2 * (size_t)(msg_len))
 
 /** The failInfo a server answers for an error of scepkit_scep_request_open() (badMessageCheck for signature and
  *  decryption failures, badAlg for algorithm problems, badTime, badRequest otherwise). */
@@ -204,6 +224,16 @@ typedef struct scepkit_scep_reply_params {
 /** Worst-case scratch for scepkit_scep_reply_write(), given the total size of certs and CRLs delivered. */
 #define SCEPKIT_SCEP_REPLY_SCRATCH(payload_len) (2 * (size_t)(payload_len) + 4096 + SCEPKIT_CMS_SIGNED_WRITE_SCRATCH(512))
 
+/**
+ * Builds a CertRep (messageType 3) signed with `signer_key`: SUCCESS carries a certs-only SignedData of `certs`
+ * and `crls` enveloped to `recipient_cert` (an RSA certificate: an EC requester cannot receive key transport,
+ * SCEPKIT_ERR_KEY_TYPE); FAILURE and PENDING carry no envelope (a zero-length content, as micromdm sends).
+ * Nothing is encrypted or signed unless `cap` holds the size a size-only pass (`out` NULL) reports.
+ * @return SCEPKIT_OK, SCEPKIT_ERR_BUFFER_TOO_SMALL (`*len` = size needed), SCEPKIT_ERR_ARENA_EXHAUSTED,
+ *         SCEPKIT_ERR_LEGACY_DISABLED (single DES without `allow_legacy`, MD5), SCEPKIT_ERR_UNSUPPORTED (single DES
+ *         with `allow_legacy`: scepkit never encrypts with it), SCEPKIT_ERR_KEY_TYPE, CMS, X.509 and key port errors,
+ *         SCEPKIT_ERR_ARG. On error `out` is wiped.
+ */
 SCEPKIT_API scepkit_err scepkit_scep_reply_write(const scepkit_scep_reply_params *params, scepkit_arena *scratch,
                                                  uint8_t *out, size_t cap, size_t *len);
 
@@ -233,7 +263,8 @@ typedef struct scepkit_scep_reply {
 
 /**
  * Parses and verifies a CertRep, checks transactionID and recipientNonce, and for SUCCESS decrypts and parses
- * the certs-only content into `plain`.
+ * the certs-only content into `plain` (same capacity rule as scepkit_scep_request_open(); FAILURE and PENDING
+ * need none). On error `*out` is zeroed with status FAILURE (never SUCCESS) and `plain` is wiped.
  * @return SCEPKIT_OK (look at `out->status`), SCEPKIT_ERR_SCEP_NONCE_MISMATCH, SCEPKIT_ERR_SCEP_TRANSACTION_MISMATCH,
  *         SCEPKIT_ERR_SCEP_NOT_CERTREP, SCEPKIT_ERR_SCEP_ATTRIBUTE, CMS errors (signer not among `signer_certs`:
  *         SCEPKIT_ERR_CMS_SIGNER_NOT_FOUND), SCEPKIT_ERR_LEGACY_DISABLED, SCEPKIT_ERR_DECRYPT, SCEPKIT_ERR_ARG.

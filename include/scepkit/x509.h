@@ -9,6 +9,8 @@
  *   (UTCTime/GeneralizedTime) as seconds since 1970; signature algorithm decoded for RSA PKCS#1
  *   v1.5 (shaNWithRSAEncryption) and ECDSA.
  * - scepkit_x509_verify_signature(): checks a certificate's signature with an issuer's public key.
+ * - scepkit_x509_write() / scepkit_crl_write(): v3 certificates and v2 CRLs for a CA (and a client's
+ *   self-signed SCEP signer), signed through the key port (see their documentation).
  *
  * Not supported: path building and validation (name chaining, validity against a clock, policy,
  * name constraints) are not done here: this is a view, not a validator. RSASSA-PSS signatures are
@@ -104,7 +106,8 @@ SCEPKIT_API scepkit_err scepkit_x509_verify_signature(const scepkit_x509 *cert, 
 
 /** A certificate to issue. Zero-initialise, then set what applies. */
 typedef struct scepkit_x509_params {
-    scepkit_bytes serial;       /**< positive serial as a big-endian magnitude (1..20 bytes; leading zeros stripped) */
+    scepkit_bytes serial;       /**< positive serial as a big-endian magnitude (1..20 bytes; leading zeros stripped; at most
+                                     20 octets once encoded, so a 20-byte magnitude needs its top bit clear, RFC 5280 4.1.2.2) */
     scepkit_bytes issuer;       /**< issuer Name DER (tag included) */
     scepkit_bytes subject;      /**< subject Name DER (tag included) */
     scepkit_bytes spki;         /**< subject's SubjectPublicKeyInfo DER */
@@ -131,9 +134,20 @@ typedef struct scepkit_x509_params {
 
 /**
  * Builds a v3 certificate and signs it with `issuer_key` (the issuer's key port: RSA PKCS#1 v1.5
- * or ECDSA, by the issuer key's type). Size-only pass with `out` NULL.
+ * or ECDSA, by the issuer key's type). Size-only pass with `out` NULL; nothing is signed unless
+ * `cap` holds the size the size pass reports (an upper bound for ECDSA).
+ * Extensions written: basicConstraints (critical, only when `is_ca`), keyUsage (critical),
+ * extendedKeyUsage, subjectAltName (critical when the subject is empty, which needs a SAN),
+ * subjectKeyIdentifier, authorityKeyIdentifier (keyIdentifier only), cRLDistributionPoints (one URI),
+ * authorityInfoAccess (OCSP, caIssuers), then `extra_extensions`, which may not repeat one of these.
+ * Digests: SHA-256 (default), SHA-384, SHA-512; SHA-1 gives SCEPKIT_ERR_UNSUPPORTED, MD5
+ * SCEPKIT_ERR_LEGACY_DISABLED. Not supported: issuer/subject unique IDs, v1/v2 output, RSASSA-PSS.
+ * Security considerations: the caller decides what goes into a certificate; this writer checks
+ * encodings, not policy (copying a CSR's requested extensions is the CA's decision).
  * @return SCEPKIT_OK, SCEPKIT_ERR_BUFFER_TOO_SMALL (`*len` = size needed), SCEPKIT_ERR_ARENA_EXHAUSTED,
- *         SCEPKIT_ERR_ARG, key port errors. On error `out` is wiped.
+ *         SCEPKIT_ERR_ARG, SCEPKIT_ERR_X509_EXTENSION (an extra extension malformed or repeated),
+ *         SCEPKIT_ERR_DER_VALUE (a date outside 0000..9999), SCEPKIT_ERR_UNSUPPORTED, SCEPKIT_ERR_LEGACY_DISABLED,
+ *         SCEPKIT_ERR_KEY_TYPE, key port errors. On error `out` is wiped.
  */
 SCEPKIT_API scepkit_err scepkit_x509_write(const scepkit_x509_params *params, scepkit_key issuer_key,
                                            scepkit_arena *scratch, uint8_t *out, size_t cap, size_t *len);
@@ -157,7 +171,11 @@ typedef struct scepkit_crl_params {
     scepkit_md md;          /**< NONE = SHA-256 */
 } scepkit_crl_params;
 
-/** Builds a v2 CRL signed with `issuer_key`. Same conventions as scepkit_x509_write(). */
+/** Builds a v2 CRL signed with `issuer_key`. Same conventions as scepkit_x509_write(). nextUpdate is always
+ *  written (RFC 5280 5.1.2.5), revokedCertificates is omitted when empty, crlExtensions hold the cRLNumber and,
+ *  when given, the authorityKeyIdentifier; an entry's reasonCode (0..10 except 7) is written when >= 0.
+ *  @return as scepkit_x509_write(); SCEPKIT_ERR_ARG for a zero or oversized serial, a reason out of range,
+ *          next_update before this_update. */
 SCEPKIT_API scepkit_err scepkit_crl_write(const scepkit_crl_params *params, scepkit_key issuer_key,
                                           scepkit_arena *scratch, uint8_t *out, size_t cap, size_t *len);
 

@@ -8,6 +8,7 @@
 #define SCEPKIT_WITH_LEGACY_CRYPTO 0
 #define SCEPKIT_WITH_CSR_WRITE 1
 #define SCEPKIT_WITH_CSR_PARSE 0
+#define SCEPKIT_WITH_CURL 0 /* the device brings its own transport (examples/firmware_client.c) */
 #define SCEPKIT_DER_MAX_DEPTH 16
 #define SCEPKIT_MAX_RSA_BITS 4096
 #endif

@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libmbedtls-dev libcbor-dev libcriterion-dev
+  libcurl4-openssl-dev scep iproute2
+  libmicrohttpd-dev strongswan-pki libstrongswan-standard-plugins libstrongswan-extra-plugins certmonger
   openssl ca-certificates
 )
 

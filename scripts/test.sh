@@ -27,7 +27,8 @@ cmake --build build/asan -j"$jobs"
 echo "== reduced configuration: every SCEPKIT_WITH_* off, the APIs stay and answer SCEPKIT_ERR_DISABLED"
 cmake -S . -B build/reduced -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DSCEPKIT_TEST_CONFIG_ONLY=ON \
   -DSCEPKIT_BUILD_EXAMPLES=OFF -DSCEPKIT_WITH_SOFTKEY=OFF -DSCEPKIT_WITH_ECDSA=OFF -DSCEPKIT_WITH_RSA_OAEP=OFF \
-  -DSCEPKIT_WITH_LEGACY_CRYPTO=OFF -DSCEPKIT_WITH_CSR_WRITE=OFF -DSCEPKIT_WITH_CSR_PARSE=OFF >/dev/null
+  -DSCEPKIT_WITH_LEGACY_CRYPTO=OFF -DSCEPKIT_WITH_CSR_WRITE=OFF -DSCEPKIT_WITH_CSR_PARSE=OFF \
+  -DSCEPKIT_WITH_CURL=OFF >/dev/null
 cmake --build build/reduced -j"$jobs"
 (cd build/reduced && ctest --output-on-failure -j"$jobs")
 

@@ -42,6 +42,10 @@
 #ifndef SCEPKIT_WITH_CSR_PARSE
 #define SCEPKIT_WITH_CSR_PARSE 1
 #endif
+/** The libcurl HTTP(S) transport of the SCEP client (scepkit_curl_transport; hosts). */
+#ifndef SCEPKIT_WITH_CURL
+#define SCEPKIT_WITH_CURL 1
+#endif
 /** Maximum nesting depth the DER reader and writer accept. */
 #ifndef SCEPKIT_DER_MAX_DEPTH
 #define SCEPKIT_DER_MAX_DEPTH 24
@@ -56,7 +60,7 @@
     (SCEPKIT_WITH_RSA_OAEP != 0 && SCEPKIT_WITH_RSA_OAEP != 1) ||                                                     \
     (SCEPKIT_WITH_LEGACY_CRYPTO != 0 && SCEPKIT_WITH_LEGACY_CRYPTO != 1) ||                                           \
     (SCEPKIT_WITH_CSR_WRITE != 0 && SCEPKIT_WITH_CSR_WRITE != 1) ||                                                   \
-    (SCEPKIT_WITH_CSR_PARSE != 0 && SCEPKIT_WITH_CSR_PARSE != 1)
+    (SCEPKIT_WITH_CSR_PARSE != 0 && SCEPKIT_WITH_CSR_PARSE != 1) || (SCEPKIT_WITH_CURL != 0 && SCEPKIT_WITH_CURL != 1)
 #error "scepkit config: every SCEPKIT_WITH_* must be 0 or 1"
 #endif
 #if SCEPKIT_DER_MAX_DEPTH < 12 || SCEPKIT_DER_MAX_DEPTH > 64

@@ -91,6 +91,43 @@ typedef enum scepkit_err {
     SCEPKIT_ERR_SCEP_TRANSACTION_MISMATCH = 504,/**< transactionID differs from ours */
     SCEPKIT_ERR_SCEP_MESSAGE_DATA = 505,        /**< decrypted messageData malformed for its messageType */
     SCEPKIT_ERR_SCEP_STATUS = 506,              /**< pkiStatus/failInfo missing or unknown */
+
+    /* 540..569: SCEP client (caps, CA certificates, enrollment engine, transports, state blob) */
+    SCEPKIT_ERR_CAPS_CIPHER = 540,          /**< no content cipher common with the server at or above the caller's minimum */
+    SCEPKIT_ERR_CAPS_DIGEST = 541,          /**< no digest common with the server at or above the caller's minimum */
+    SCEPKIT_ERR_CA_CONTENT_TYPE = 542,      /**< GetCACert/GetNextCACert answer of a content type SCEP does not define */
+    SCEPKIT_ERR_CA_NO_CERT = 543,           /**< no usable CA certificate in the answer */
+    SCEPKIT_ERR_CA_TOO_MANY = 544,          /**< more certificates than SCEPKIT_CA_MAX_CERTS */
+    SCEPKIT_ERR_CA_PIN_MISMATCH = 545,      /**< the CA certificate's SHA-256 fingerprint is not the pinned one */
+    SCEPKIT_ERR_CA_UNPINNED = 546,          /**< no CA pin given and unpinned trust not allowed */
+    SCEPKIT_ERR_CA_CHAIN = 547,             /**< RA/CA certificates do not chain (issuer names) */
+    SCEPKIT_ERR_CA_EXPIRED = 548,           /**< a CA or RA certificate is outside its validity period */
+    SCEPKIT_ERR_HTTP_STATUS = 549,          /**< HTTP status other than 200 */
+    SCEPKIT_ERR_HTTP_CONTENT_TYPE = 550,    /**< HTTP answer of an unexpected content type */
+    SCEPKIT_ERR_TRANSPORT = 551,            /**< the exchange failed: connection refused, reset, closed, bad HTTP */
+    SCEPKIT_ERR_TRANSPORT_TIMEOUT = 552,    /**< the exchange timed out */
+    SCEPKIT_ERR_TRANSPORT_TLS = 553,        /**< TLS failed (handshake, server certificate not trusted) */
+    SCEPKIT_ERR_RESPONSE_TOO_LARGE = 554,   /**< the answer exceeds the response size limit */
+    SCEPKIT_ERR_REQUEST_TOO_LARGE = 555,    /**< the request (or GET URL) exceeds the engine's buffers */
+    SCEPKIT_ERR_STATE_FOREIGN = 556,        /**< not a scepkit client state blob */
+    SCEPKIT_ERR_STATE_VERSION = 557,        /**< a client state blob of an unsupported format version */
+    SCEPKIT_ERR_STATE_CORRUPT = 558,        /**< a client state blob is truncated, malformed or fails its checksum */
+    SCEPKIT_ERR_CLIENT_STATE = 559,         /**< call not valid in the engine's current state */
+    SCEPKIT_ERR_NOT_ADVERTISED = 560,       /**< the operation needs a capability the server does not advertise */
+    SCEPKIT_ERR_KEY_MISMATCH = 561,         /**< a public key is not the one expected (CSR vs signer key, issued cert vs CSR) */
+
+    /* 570..599: SCEP server (handler, store, CA signer, challenge policies) */
+    SCEPKIT_ERR_STORE_EXISTS = 570,         /**< store: the record already exists (serial claimed, transaction known) */
+    SCEPKIT_ERR_STORE_CONFLICT = 571,       /**< store: the record changed under us (state not the one expected) */
+    SCEPKIT_ERR_STORE_CORRUPT = 572,        /**< store: a record could not be decoded */
+    SCEPKIT_ERR_STORE_FULL = 573,           /**< store: a configured limit is reached (outstanding one-time passwords) */
+    SCEPKIT_ERR_SERVER_CONFIG = 574,        /**< server, CA or policy configuration invalid */
+    SCEPKIT_ERR_TOKEN_FORMAT = 575,         /**< dynamic challenge token malformed */
+    SCEPKIT_ERR_TOKEN_MAC = 576,            /**< dynamic challenge token fails its integrity check or names an unknown key */
+    SCEPKIT_ERR_TOKEN_EXPIRED = 577,        /**< dynamic challenge token expired */
+    SCEPKIT_ERR_TOKEN_TOO_LONG = 578,       /**< the token would not fit challengePassword (255 characters) */
+    SCEPKIT_ERR_TX_STATE = 579,             /**< transaction not in a state that allows this call (approve a non-pending one) */
+    SCEPKIT_ERR_PROFILE = 580,              /**< no certificate profile of that name, or the request does not fit the profile */
 } scepkit_err;
 
 /** A short English description of `e` (never NULL; "unknown error" for others). */

@@ -16,6 +16,7 @@
 #ifndef SCEPKIT_H
 #define SCEPKIT_H
 
+#include "scepkit/client.h"
 #include "scepkit/cms.h"
 #include "scepkit/common.h"
 #include "scepkit/config.h"
@@ -26,6 +27,7 @@
 #include "scepkit/name.h"
 #include "scepkit/pem.h"
 #include "scepkit/scep.h"
+#include "scepkit/transport.h"
 #include "scepkit/version.h"
 #include "scepkit/x509.h"
 

@@ -30,5 +30,9 @@ void tool_err(const char *what, scepkit_err e);
 void tool_hex(FILE *f, const uint8_t *p, size_t n, const char *sep);
 
 int cmd_csr(int argc, char **argv);
+/* SCEP client subcommands (src/tool/cmd_getca.c, cmd_enroll.c, cmd_getcert.c); argv[0] is the subcommand. */
+int cmd_getca(int argc, char **argv);   /* getcaps, getca, getnextca */
+int cmd_enroll(int argc, char **argv);  /* enroll, renew, poll */
+int cmd_getcert(int argc, char **argv); /* getcert, getcrl */
 
 #endif

@@ -100,6 +100,25 @@ Test(config, build_config_matches_the_reduced_options)
 {
     /* scripts/test.sh turns every feature off for this build. */
     cr_expect_eq(SCEPKIT_WITH_SOFTKEY + SCEPKIT_WITH_ECDSA + SCEPKIT_WITH_RSA_OAEP + SCEPKIT_WITH_LEGACY_CRYPTO +
-                     SCEPKIT_WITH_CSR_WRITE + SCEPKIT_WITH_CSR_PARSE,
+                     SCEPKIT_WITH_CSR_WRITE + SCEPKIT_WITH_CSR_PARSE + SCEPKIT_WITH_CURL,
                  0);
 }
+
+#if !SCEPKIT_WITH_CURL
+Test(config, the_curl_transport_says_disabled)
+{
+    scepkit_curl_transport t;
+    scepkit_curl_options o;
+    memset(&o, 0, sizeof o);
+    o.url = "http://127.0.0.1:1/scep";
+    cr_expect_eq(scepkit_curl_transport_init(&t, &o), SCEPKIT_ERR_DISABLED);
+    scepkit_transport p = scepkit_curl_transport_port(&t);
+    scepkit_http_request q;
+    scepkit_http_response r;
+    uint8_t buf[4];
+    memset(&q, 0, sizeof q);
+    cr_expect_eq(p.ops->exchange(p.self, &q, buf, sizeof buf, &r), SCEPKIT_ERR_DISABLED);
+    cr_expect_eq(r.err, SCEPKIT_ERR_DISABLED);
+    scepkit_curl_transport_free(&t);
+}
+#endif

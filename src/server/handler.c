@@ -487,22 +487,33 @@ static scepkit_err get_ca_cert(hctx *h)
     return put_body(h, buf, len);
 }
 
-/* GetNextCACert response (RFC 8894 §4.7.1): a SignedData over empty content, signed with the current signing
- * key, carrying the next CA (and RA) certificates. */
+/* GetNextCACert response (RFC 8894 §4.7.1): a SignedData signed with the current signing key whose
+ * encapsulated content is a degenerate certificates-only SignedData holding the next CA (and RA) certificates
+ * (the nesting jscep and xipki use and scepkit's client expects). */
 static scepkit_err get_next_ca_cert(hctx *h)
 {
     const scepkit_server *srv = h->srv;
     if (srv->cfg.next_ca_cert_count == 0) {
         return text_reply(h, 404, SCEPKIT_ERR_NOT_FOUND, "scepkit: no next CA certificate\n");
     }
-    size_t room = 4096 + SCEPKIT_MAX_SIG_SIZE + srv->sign_cert.len;
+    size_t room = 4096 + SCEPKIT_MAX_SIG_SIZE + 2 * srv->sign_cert.len;
     for (size_t i = 0; i < srv->cfg.next_ca_cert_count; i++) {
         room += srv->cfg.next_ca_certs[i].len;
     }
     uint8_t *buf = NULL;
+    uint8_t *inner = NULL;
+    size_t inner_len = 0;
     scepkit_err err = arena_take(h, room, &buf);
+    if (err == SCEPKIT_OK) {
+        err = arena_take(h, room, &inner);
+    }
     if (err != SCEPKIT_OK) {
         return err;
+    }
+    err = scepkit_cms_certs_only_write(srv->cfg.next_ca_certs, srv->cfg.next_ca_cert_count, NULL, 0, inner, room,
+                                       &inner_len);
+    if (err != SCEPKIT_OK) {
+        return text_reply(h, 500, err, "scepkit: could not build the next CA answer\n");
     }
     skit_locked_key lk;
     scepkit_cms_signed_params sp;
@@ -512,8 +523,10 @@ static scepkit_err get_next_ca_cert(hctx *h)
     sp.key = locked(srv, &lk, srv->sign_key);
     sp.with_signing_time = h->now > 0;
     sp.signing_time = h->now;
-    sp.certs = srv->cfg.next_ca_certs;
-    sp.cert_count = srv->cfg.next_ca_cert_count;
+    sp.content.ptr = inner;
+    sp.content.len = inner_len;
+    sp.certs = &srv->sign_cert;
+    sp.cert_count = 1;
     size_t len = 0;
     err = scepkit_cms_signed_write(&sp, h->arena, buf, room, &len);
     if (err == SCEPKIT_ERR_ARENA_EXHAUSTED) {
@@ -694,6 +707,21 @@ static scepkit_err answer_known(hctx *h, scepkit_store_tx *tx, int by_signer)
     if (!key_ok) {
         return failure(h, SCEPKIT_FAIL_BAD_REQUEST, SCEPKIT_ERR_KEY_MISMATCH,
                        "transactionID is bound to another key");
+    }
+    /* Clients that derive the transactionID from the key (micromdm's scepclient) reuse it when they renew with the
+     * same key. A finished transaction followed by a request of another type (PKCSReq, then RenewalReq), or by one
+     * signed with the very certificate that transaction issued, is not a retry: it is a new transaction. The old
+     * record goes (its certificate stays in the issued index) and the request starts over. */
+    if (!by_signer && tx->state == SCEPKIT_TX_ISSUED &&
+        (tx->msg_type != h->req.type ||
+         (tx->cert.len == h->req.signer_cert.len && tx->cert.len != 0 &&
+          memcmp(tx->cert.ptr, h->req.signer_cert.ptr, tx->cert.len) == 0))) {
+        scepkit_err err = srv->cfg.store.ops->tx_remove(srv->cfg.store.self, scepkit_bytes_str(tx->transaction_id),
+                                                        SCEPKIT_TX_ISSUED);
+        if (err != SCEPKIT_OK && err != SCEPKIT_ERR_STORE_CONFLICT && err != SCEPKIT_ERR_NOT_FOUND) {
+            return backend_failure(h, err);
+        }
+        return SCEPKIT_ERR_NOT_FOUND;
     }
     switch (tx->state) {
     case SCEPKIT_TX_ISSUED:

@@ -202,11 +202,17 @@ Test(server_handler, get_next_ca_cert_is_signed_by_the_current_ca_and_carries_th
     vp.signer_cert_count = 1;
     scepkit_x509 sv;
     cr_assert_eq(scepkit_cms_signed_verify(&sd, &vp, &sv), SCEPKIT_OK);
+    /* the content is a degenerate certs-only SignedData with the next CA certificate */
+    cr_assert(sd.has_content);
+    scepkit_cms_signed inner;
+    cr_assert_eq(scepkit_cms_signed_parse(sd.content, 0, &inner), SCEPKIT_OK);
+    cr_assert_eq(inner.signer_count, 0);
     scepkit_cms_iter it = {0};
     scepkit_bytes c;
-    cr_assert_eq(scepkit_cms_next_cert(&sd, &it, &c), SCEPKIT_OK);
+    cr_assert_eq(scepkit_cms_next_cert(&inner, &it, &c), SCEPKIT_OK);
     cr_assert_eq(c.len, w.next_cert_len);
     cr_assert_eq(memcmp(c.ptr, w.next_cert, c.len), 0);
+    cr_assert_eq(scepkit_cms_next_cert(&inner, &it, &c), SCEPKIT_ERR_NOT_FOUND);
     /* openssl agrees: the signature verifies with the current CA as trust anchor */
     char path[700], ca[700], cmd[8192];
     static char out[8192];
@@ -922,6 +928,40 @@ Test(server_handler, renewalreq_signed_by_an_issued_certificate_skips_the_challe
     srv_client_free(&renew);
     srv_client_free(&r2);
     srv_client_free(&r3);
+    srv_world_free(&w);
+}
+
+/* micromdm's scepclient derives the transactionID from the key, so a same-key renewal reuses it. */
+Test(server_handler, same_key_renewals_reusing_the_transaction_id_get_new_certificates_and_retries_replay)
+{
+    srv_world w;
+    srv_client c;
+    uint8_t *c1 = NULL, *c2 = NULL, *c2b = NULL, *c3 = NULL;
+    size_t l1 = 0, l2 = 0, l2b = 0, l3 = 0;
+    srv_world_init(&w, "srv_samekey", NULL, NULL);
+    w.cfg.renewal_skips_challenge = 1;
+    srv_world_start(&w);
+    srv_client_load(&w, &c, 0);
+    srv_client_csr(&w, &c, "CN=same-key,O=Acme", SRV_CHALLENGE);
+    cr_assert_eq(srv_enroll(&w, &c, &c1, &l1, NULL), SCEPKIT_STATUS_SUCCESS);
+
+    set_signer(&w, &c, 0, c1, l1); /* same key, signed with the certificate just issued */
+    cr_assert_eq(srv_enroll_type(&w, &c, SCEPKIT_MSG_RENEWALREQ, NULL, &c2, &l2, NULL), SCEPKIT_STATUS_SUCCESS);
+    cr_assert(l2 != l1 || memcmp(c1, c2, l1) != 0, "a RenewalReq after the PKCSReq is a new transaction");
+
+    cr_assert_eq(srv_enroll_type(&w, &c, SCEPKIT_MSG_RENEWALREQ, NULL, &c2b, &l2b, NULL), SCEPKIT_STATUS_SUCCESS);
+    cr_assert(l2b == l2 && memcmp(c2, c2b, l2) == 0, "a retry of the same renewal replays its certificate");
+
+    set_signer(&w, &c, 0, c2, l2); /* the next renewal is signed with the certificate the last one issued */
+    cr_assert_eq(srv_enroll_type(&w, &c, SCEPKIT_MSG_RENEWALREQ, NULL, &c3, &l3, NULL), SCEPKIT_STATUS_SUCCESS);
+    cr_assert(l3 != l2 || memcmp(c2, c3, l2) != 0, "a renewal signed by the last certificate is new again");
+    scepkit_x509 v;
+    check_issued(&w, c3, l3, &v);
+    free(c1);
+    free(c2);
+    free(c2b);
+    free(c3);
+    srv_client_free(&c);
     srv_world_free(&w);
 }
 

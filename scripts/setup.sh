@@ -8,7 +8,7 @@ PACKAGES=(
   libmbedtls-dev libcbor-dev libcriterion-dev
   libcurl4-openssl-dev scep iproute2
   libmicrohttpd-dev strongswan-pki libstrongswan-standard-plugins libstrongswan-extra-plugins certmonger
-  openssl ca-certificates
+  openssl ca-certificates curl
 )
 
 missing=()

@@ -205,8 +205,16 @@ typedef struct hctx {
 
 static scepkit_key locked(const scepkit_server *srv, skit_locked_key *lk, scepkit_key k)
 {
-    /* The mutex is the only mutable member; it is reached through a const handler by design. */
-    pthread_mutex_t *mu = srv->cfg.keys_thread_safe ? NULL : (pthread_mutex_t *)(uintptr_t)&srv->key_mu;
+    /* The mutex is the only mutable member; it is reached through a const handler by design. A key the
+     * software CA also uses (CA mode) takes the CA's lock instead: two locks around one key port serialise
+     * nothing (the CA would sign certificates while the handler decrypts with the same RSA context). */
+    pthread_mutex_t *mu = NULL;
+    if (!srv->cfg.keys_thread_safe) {
+        mu = skit_softca_key_mutex(srv->cfg.ca, k);
+        if (mu == NULL) {
+            mu = (pthread_mutex_t *)(uintptr_t)&srv->key_mu;
+        }
+    }
     return skit_locked_key_port(lk, k, mu);
 }
 
@@ -1204,20 +1212,31 @@ scepkit_err scepkit_server_approve(const scepkit_server *srv, scepkit_bytes tran
     if (err == SCEPKIT_OK && scepkit_csr_parse(a.tx.csr, &csr) != SCEPKIT_OK) {
         err = SCEPKIT_ERR_STORE_CORRUPT;
     }
+    scepkit_store_tx tx;
+    memset(&tx, 0, sizeof tx);
+    if (err == SCEPKIT_OK) {
+        /* Claim it first (PENDING -> IN_PROGRESS, compare-and-set): of two approvals racing (threads, or two
+         * admin processes), only one runs the CA; the other finds it no longer pending. Checking the state at
+         * load time alone would let both sign a certificate. */
+        tx = a.tx;
+        tx.state = SCEPKIT_TX_IN_PROGRESS;
+        tx.ca_pending = 0;
+        tx.updated = h.now;
+        err = srv->cfg.store.ops->tx_update(srv->cfg.store.self, &tx, SCEPKIT_TX_PENDING);
+        if (err == SCEPKIT_ERR_STORE_CONFLICT) {
+            err = SCEPKIT_ERR_TX_STATE;
+        }
+    }
     if (err == SCEPKIT_OK) {
         h.req.type = a.tx.msg_type;
         memcpy(h.req.transaction_id, a.tx.transaction_id, sizeof h.req.transaction_id);
         h.msg = a.tx.csr;
-        /* Approval moves PENDING -> ISSUED/REJECTED (or stays PENDING if the CA queues it). */
-        scepkit_store_tx tx = a.tx;
-        tx.ca_pending = 0;
-        err = issue_and_record(&h, &tx, SCEPKIT_TX_PENDING, &csr, a.tx.signer_cert, 0);
-        if (err == SCEPKIT_OK && tx.state == SCEPKIT_TX_PENDING) {
-            /* The CA queued it: record that CertPoll must ask the CA from now on. */
-            scepkit_store_tx upd = a.tx;
-            upd.ca_pending = 1;
-            upd.updated = h.now;
-            err = srv->cfg.store.ops->tx_update(srv->cfg.store.self, &upd, SCEPKIT_TX_PENDING);
+        /* IN_PROGRESS -> ISSUED/REJECTED, or PENDING with ca_pending (the CA queued it: CertPoll asks the CA
+         * from now on). */
+        err = issue_and_record(&h, &tx, SCEPKIT_TX_IN_PROGRESS, &csr, a.tx.signer_cert, 0);
+        if (err != SCEPKIT_OK && tx.state == SCEPKIT_TX_IN_PROGRESS) {
+            /* Nothing decided (CA or store failed): put the request back so it can be approved again. */
+            (void)srv->cfg.store.ops->tx_update(srv->cfg.store.self, &a.tx, SCEPKIT_TX_IN_PROGRESS);
         }
     }
     scepkit_arena_release(scratch, mark);

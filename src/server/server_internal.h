@@ -17,6 +17,10 @@ typedef struct skit_locked_key {
     pthread_mutex_t *mu;
 } skit_locked_key;
 scepkit_key skit_locked_key_port(skit_locked_key *lk, scepkit_key inner, pthread_mutex_t *mu);
+/* The mutex the software CA behind `ca` serialises `key` with, when `ca` is a scepkit_softca whose (not
+ * thread-safe) key port is that very key: the handler must take the same lock (CA mode shares the CA key
+ * between the handler, which decrypts and signs replies, and the CA, which signs certificates). NULL otherwise. */
+pthread_mutex_t *skit_softca_key_mutex(scepkit_ca ca, scepkit_key key);
 
 /* Store calls with NULL-op checks. */
 scepkit_err skit_store_missing(void);

@@ -513,6 +513,16 @@ static scepkit_err sc_revoke(void *self, scepkit_bytes serial, int reason)
 
 static const scepkit_ca_ops softca_ops = {sc_issue, sc_get_cert, sc_get_crl, sc_revoke};
 
+pthread_mutex_t *skit_softca_key_mutex(scepkit_ca ca, scepkit_key key)
+{
+    scepkit_softca *sc = ca.self;
+    if (ca.ops != &softca_ops || sc == NULL || !sc->initialised || sc->cfg.key_thread_safe ||
+        sc->cfg.ca_key.ops != key.ops || sc->cfg.ca_key.self != key.self) {
+        return NULL;
+    }
+    return &sc->key_mu;
+}
+
 scepkit_err scepkit_softca_init(scepkit_softca *sc, const scepkit_softca_config *cfg)
 {
     if (sc == NULL) {

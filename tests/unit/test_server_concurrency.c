@@ -329,3 +329,161 @@ Test(server_concurrency, one_transaction_sent_by_eight_threads_at_once_is_issued
     srv_client_free(&c);
     srv_world_free(&w);
 }
+
+/* Two administrators approve the same PENDING request at the same moment (two `scepkit-server approve` runs, or
+ * two threads of an admin front end): both have read PENDING before either acts, the worst interleaving. The CA
+ * must run once: one approval issues, the other is refused, and exactly one certificate exists. */
+typedef struct approver {
+    srv_world *w;
+    const char *txid;
+    atomic_int *go;
+    scepkit_err err;
+} approver;
+
+static void *approve_now(void *arg)
+{
+    approver *x = arg;
+    static _Thread_local uint8_t mem[SCEPKIT_SERVER_SCRATCH(65536, 65536)];
+    scepkit_arena ar;
+    scepkit_arena_init(&ar, mem, sizeof mem);
+    while (atomic_load(x->go) == 0) {
+    }
+    x->err = scepkit_server_approve(&x->w->srv, scepkit_bytes_str(x->txid), &ar);
+    return NULL;
+}
+
+Test(server_concurrency, two_simultaneous_approvals_of_one_pending_request_issue_one_certificate)
+{
+    srv_world w;
+    srv_client c;
+    static gate_store gate;
+    srv_world_init(&w, "srv_approve_race", NULL, NULL);
+    gate.inner = scepkit_file_store_port(&w.fs);
+    atomic_store(&gate.calls, THREADS); /* no gating while the request is enrolled */
+    cr_assert_eq(pthread_barrier_init(&gate.barrier, NULL, 2), 0);
+    w.cfg.store = (scepkit_store){&gate_ops, &gate};
+    w.cfg.manual_approval = 1;
+    srv_world_start(&w);
+    srv_client_load(&w, &c, 1);
+    srv_client_csr(&w, &c, "CN=approved twice", SRV_CHALLENGE);
+    cr_assert_eq(srv_enroll(&w, &c, NULL, NULL, NULL), SCEPKIT_STATUS_PENDING);
+
+    atomic_store(&gate.calls, THREADS - 2); /* the next two lookups (one per approver) meet at the barrier */
+    atomic_int go = 0;
+    approver x[2];
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) {
+        x[i].w = &w;
+        x[i].txid = c.txid;
+        x[i].go = &go;
+        x[i].err = SCEPKIT_ERR_INTERNAL;
+        cr_assert_eq(pthread_create(&t[i], NULL, approve_now, &x[i]), 0);
+    }
+    atomic_store(&go, 1);
+    int ok = 0, refused = 0;
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(pthread_join(t[i], NULL), 0);
+        ok += x[i].err == SCEPKIT_OK;
+        refused += x[i].err == SCEPKIT_ERR_TX_STATE;
+    }
+    cr_assert_eq(ok, 1, "one approval issues");
+    cr_assert_eq(refused, 1, "the other finds the request no longer pending");
+    cr_assert_eq(w.events.count[SCEPKIT_EVENT_ISSUED], 1, "the CA ran once");
+    char cmd[1024], out[64];
+    snprintf(cmd, sizeof cmd, "find '%s/certs' -type f -size +0 | wc -l", w.dir);
+    cr_assert_eq(ts_run(cmd, out, sizeof out), 0);
+    cr_assert_eq(atoi(out), 1, "exactly one certificate was signed");
+    cr_assert_eq(srv_enroll(&w, &c, NULL, NULL, NULL), SCEPKIT_STATUS_SUCCESS, "the retry gets the one certificate");
+    pthread_barrier_destroy(&gate.barrier);
+    srv_client_free(&c);
+    srv_world_free(&w);
+}
+
+/* CA mode: the handler (decrypts requests, signs replies) and the software CA (signs certificates) share one
+ * key port that is not thread-safe. Both serialise it, so the two must use one lock: a key port that notices
+ * when it is entered while already in use must never see that. Each call holds the key a little while so that
+ * two locks would overlap on nearly every enrollment. */
+typedef struct overlap_key {
+    scepkit_key inner;
+    atomic_int inside;
+    atomic_int overlaps;
+    atomic_int calls;
+} overlap_key;
+
+static void ok_enter(overlap_key *o)
+{
+    if (atomic_fetch_add(&o->inside, 1) != 0) {
+        atomic_fetch_add(&o->overlaps, 1);
+    }
+    atomic_fetch_add(&o->calls, 1);
+    struct timespec ts = {0, 2 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+static scepkit_err ok_public(void *self, uint8_t *out, size_t cap, size_t *len)
+{
+    overlap_key *o = self;
+    ok_enter(o);
+    scepkit_err err = scepkit_key_public(o->inner, out, cap, len);
+    atomic_fetch_sub(&o->inside, 1);
+    return err;
+}
+static scepkit_err ok_sign(void *self, scepkit_md md, const uint8_t *digest, size_t digest_len, uint8_t *sig,
+                           size_t cap, size_t *sig_len)
+{
+    overlap_key *o = self;
+    ok_enter(o);
+    scepkit_err err = scepkit_key_sign_digest(o->inner, md, digest, digest_len, sig, cap, sig_len);
+    atomic_fetch_sub(&o->inside, 1);
+    return err;
+}
+static scepkit_err ok_decrypt(void *self, scepkit_rsa_pad pad, scepkit_md oaep_md, const uint8_t *in, size_t in_len,
+                              uint8_t *out, size_t cap, size_t *out_len)
+{
+    overlap_key *o = self;
+    ok_enter(o);
+    scepkit_err err = scepkit_key_decrypt(o->inner, pad, oaep_md, in, in_len, out, cap, out_len);
+    atomic_fetch_sub(&o->inside, 1);
+    return err;
+}
+static const scepkit_key_ops overlap_ops = {ok_public, ok_sign, ok_decrypt};
+
+Test(server_concurrency, a_ca_key_shared_by_the_handler_and_the_software_ca_is_never_used_by_two_threads_at_once)
+{
+    srv_world w;
+    static overlap_key ok;
+    srv_world_init(&w, "srv_shared_key", NULL, NULL);
+    ok.inner = scepkit_softkey_key(&w.ca_sk);
+    atomic_store(&ok.inside, 0);
+    atomic_store(&ok.overlaps, 0);
+    atomic_store(&ok.calls, 0);
+    scepkit_key shared = {&overlap_ops, &ok};
+    w.cfg.ca_key = shared;    /* keys_thread_safe = 0: the handler serialises it */
+    w.ca_cfg.ca_key = shared; /* key_thread_safe = 0: so does the CA */
+    srv_world_start(&w);
+    static worker k[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        memset(&k[i], 0, sizeof k[i]);
+        k[i].w = &w;
+        k[i].index = i;
+        k[i].count = 4;
+        srv_client_load(&w, &k[i].c, i);
+        char dn[64];
+        snprintf(dn, sizeof dn, "CN=shared key %d", i);
+        srv_client_csr(&w, &k[i].c, dn, SRV_CHALLENGE);
+    }
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(pthread_create(&t[i], NULL, run, &k[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(pthread_join(t[i], NULL), 0);
+        cr_assert_eq(k[i].err, SCEPKIT_OK, "thread %d: %s", i, scepkit_err_name(k[i].err));
+        cr_assert_eq(k[i].ok, 4, "thread %d", i);
+    }
+    cr_assert_geq(atomic_load(&ok.calls), 4 * 4 * 3, "decrypt, certificate, reply per enrollment");
+    cr_assert_eq(atomic_load(&ok.overlaps), 0, "the key port was entered by two threads at once");
+    for (int i = 0; i < 4; i++) {
+        srv_client_free(&k[i].c);
+    }
+    srv_world_free(&w);
+}

@@ -592,6 +592,9 @@ static enum MHD_Result serve_scep(http_srv *s, struct MHD_Connection *c, req_ctx
     scepkit_err err = scepkit_server_handle(&s->app.srv, scepkit_bytes_str(r->op), message, form, &arena, b->out,
                                             s->out_size, &resp);
     tl_req = NULL;
+    /* The scratch held the decrypted request (and its challenge password): wipe what was used before the
+     * buffer goes back to the pool. */
+    scepkit_wipe(b->scratch, arena.peak);
     enum MHD_Result ret;
     if (err != SCEPKIT_OK) {
         r->error = scepkit_err_name(err);

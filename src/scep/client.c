@@ -940,7 +940,10 @@ scepkit_err skit_client_after_load(scepkit_client *c)
             return SCEPKIT_ERR_STATE_CORRUPT;
         }
     }
-    if (c->phase >= SKIT_PH_REQ && c->phase != SKIT_PH_DONE) {
+    /* The algorithms are chosen once, from the capabilities (on_caps), and a blob saved at SKIT_PH_CA goes on to
+     * SKIT_PH_REQ without choosing again: check them from SKIT_PH_CA on, for every op that sends a request. */
+    int sends = c->cfg.op != SCEPKIT_OP_GETCAPS && c->cfg.op != SCEPKIT_OP_GETCA;
+    if (sends && c->phase >= SKIT_PH_CA && c->phase != SKIT_PH_DONE) {
         /* What the blob says was chosen must still be acceptable to this caller. */
         scepkit_cipher min_cipher =
             c->cfg.policy.min_cipher != SCEPKIT_CIPHER_NONE ? c->cfg.policy.min_cipher : SCEPKIT_CIPHER_AES128_CBC;
@@ -955,6 +958,8 @@ scepkit_err skit_client_after_load(scepkit_client *c)
         if (c->algs.md < min_md) {
             return SCEPKIT_ERR_CAPS_DIGEST;
         }
+    }
+    if (c->phase >= SKIT_PH_REQ && c->phase != SKIT_PH_DONE) {
         if (c->ca.count == 0) {
             return SCEPKIT_ERR_STATE_CORRUPT;
         }
@@ -962,6 +967,15 @@ scepkit_err skit_client_after_load(scepkit_client *c)
             return err;
         }
         if ((err = check_trust(c)) != SCEPKIT_OK) {
+            return err;
+        }
+    }
+    if (c->ca.count != 0 && (c->phase < SKIT_PH_REQ || c->phase == SKIT_PH_DONE)) {
+        /* Certificates restored in another phase are not used to sign or verify, but scepkit_client_ca_certs()
+         * hands them out: the RA certificates must chain to the CA and the CA must match this caller's pins (both
+         * without a clock, so a finished blob stays usable). */
+        if ((err = scepkit_cacert_verify(&c->ca, 0, c->cfg.allow_legacy)) != SCEPKIT_OK ||
+            (err = check_trust(c)) != SCEPKIT_OK) {
             return err;
         }
     }

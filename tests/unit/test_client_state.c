@@ -244,3 +244,47 @@ Test(client_state, out_of_range_values_and_refused_algorithms_are_rejected_even_
     fix_sum(b, blob_len);
     cr_expect_eq(restore(b, blob_len), SCEPKIT_ERR_STATE_CORRUPT);
 }
+
+/* A blob saved between GetCACaps and GetCACert goes on to the request without choosing the algorithms again, so
+ * the minimums are checked there too; and CA certificates restored in any phase must match the caller's pins. */
+Test(client_state, a_blob_saved_before_the_request_cannot_bring_in_weak_algorithms_or_an_unpinned_ca)
+{
+    uint8_t b[8192];
+    size_t n = 0;
+    struct {
+        int phase;
+        scepkit_cipher cipher;
+        scepkit_md md;
+        scepkit_err want;
+    } rows[] = {
+        {2, SCEPKIT_CIPHER_DES_EDE3_CBC, SCEPKIT_MD_SHA256, SCEPKIT_ERR_CAPS_CIPHER},
+        {2, SCEPKIT_CIPHER_AES128_CBC, SCEPKIT_MD_SHA1, SCEPKIT_ERR_CAPS_DIGEST},
+        {2, SCEPKIT_CIPHER_DES_CBC, SCEPKIT_MD_SHA256, SCEPKIT_ERR_STATE_CORRUPT},
+        {2, SCEPKIT_CIPHER_AES128_CBC, SCEPKIT_MD_MD5, SCEPKIT_ERR_STATE_CORRUPT},
+        {2, SCEPKIT_CIPHER_NONE, SCEPKIT_MD_NONE, SCEPKIT_ERR_STATE_CORRUPT},
+        {2, SCEPKIT_CIPHER_AES128_CBC, SCEPKIT_MD_SHA256, SCEPKIT_OK},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        cr_assert_eq(scepkit_client_restore(&cl, &cfg, mem, mem_len, (scepkit_bytes){blob, blob_len}), SCEPKIT_OK);
+        cl.phase = rows[i].phase;
+        cl.algs.cipher = rows[i].cipher;
+        cl.algs.md = rows[i].md;
+        cr_assert_eq(scepkit_client_save(&cl, b, sizeof b, &n), SCEPKIT_OK);
+        scepkit_client_free(&cl);
+        scepkit_err e = restore(b, n);
+        cr_expect_eq(e, rows[i].want, "row %zu: %s", i, scepkit_err_name(e));
+    }
+    /* the CA certificates of a finished or not-yet-requesting blob, restored by a caller with another pin */
+    static const int phases[] = {2, 5};
+    for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++) {
+        cr_assert_eq(scepkit_client_restore(&cl, &cfg, mem, mem_len, (scepkit_bytes){blob, blob_len}), SCEPKIT_OK);
+        cl.phase = phases[i];
+        cr_assert_eq(scepkit_client_save(&cl, b, sizeof b, &n), SCEPKIT_OK);
+        scepkit_client_free(&cl);
+        cr_expect_eq(restore(b, n), SCEPKIT_OK, "phase %d with the right pin", phases[i]);
+        pin[0][0] ^= 1;
+        scepkit_err e = restore(b, n);
+        pin[0][0] ^= 1;
+        cr_expect_eq(e, SCEPKIT_ERR_CA_PIN_MISMATCH, "phase %d: %s", phases[i], scepkit_err_name(e));
+    }
+}

@@ -424,3 +424,33 @@ scepkit_err skit_scep_content(const scepkit_cms_signed *sd, uint8_t *plain, size
     *tail = n;
     return SCEPKIT_OK;
 }
+
+scepkit_err skit_scep_open_envelope(const scepkit_cms_signed *sd, scepkit_bytes cert, scepkit_key key, scepkit_rng rng,
+                                    int allow_legacy, uint8_t *plain, size_t cap, scepkit_bytes *data,
+                                    scepkit_cipher *cipher)
+{
+    scepkit_bytes envelope = {NULL, 0};
+    size_t tail = 0, plen = 0;
+    scepkit_cms_enveloped env;
+    scepkit_err err = skit_scep_content(sd, plain, cap, &envelope, &tail);
+    if (err == SCEPKIT_OK) {
+        err = scepkit_cms_enveloped_parse(envelope, SCEPKIT_CMS_BER, &env);
+    }
+    if (err == SCEPKIT_OK) {
+        scepkit_cms_open_params op;
+        memset(&op, 0, sizeof op);
+        op.cert = cert;
+        op.key = key;
+        op.rng = rng;
+        op.allow_legacy = allow_legacy;
+        *cipher = env.cipher;
+        err = scepkit_cms_enveloped_open(envelope, SCEPKIT_CMS_BER, &op, plain, cap - tail, &plen);
+    }
+    if (tail != 0) {
+        scepkit_wipe(plain + (cap - tail), tail);
+    }
+    if (err == SCEPKIT_OK) {
+        *data = (scepkit_bytes){plain, plen};
+    }
+    return err;
+}

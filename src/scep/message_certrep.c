@@ -336,11 +336,7 @@ scepkit_err scepkit_scep_reply_open(scepkit_bytes msg, const scepkit_scep_open_r
                                     size_t cap, scepkit_scep_reply *out)
 {
     scepkit_cms_signed sd;
-    scepkit_cms_enveloped env;
     scepkit_cms_verify_params vp;
-    scepkit_cms_open_params op;
-    scepkit_bytes envelope = {NULL, 0};
-    size_t tail = 0, plen = 0;
     scepkit_err err;
 
     if (out == NULL) {
@@ -377,30 +373,13 @@ scepkit_err scepkit_scep_reply_open(scepkit_bytes msg, const scepkit_scep_open_r
     if (out->status != SCEPKIT_STATUS_SUCCESS) {
         goto out;
     }
-    err = skit_scep_content(&sd, plain, cap, &envelope, &tail);
+    err = skit_scep_open_envelope(&sd, params->our_cert, params->our_key, params->rng, params->allow_legacy, plain, cap,
+                                  &out->certs_only, &out->cipher);
     if (err != SCEPKIT_OK) {
         goto out;
     }
-    err = scepkit_cms_enveloped_parse(envelope, SCEPKIT_CMS_BER, &env);
-    if (err != SCEPKIT_OK) {
-        goto out;
-    }
-    out->cipher = env.cipher;
-    memset(&op, 0, sizeof op);
-    op.cert = params->our_cert;
-    op.key = params->our_key;
-    op.rng = params->rng;
-    op.allow_legacy = params->allow_legacy;
-    err = scepkit_cms_enveloped_open(envelope, SCEPKIT_CMS_BER, &op, plain, cap - tail, &plen);
-    if (err != SCEPKIT_OK) {
-        goto out;
-    }
-    out->certs_only = (scepkit_bytes){plain, plen};
     err = read_certs_only(out->certs_only, &out->certs);
 out:
-    if (tail != 0) {
-        scepkit_wipe(plain + (cap - tail), tail);
-    }
     if (err != SCEPKIT_OK) {
         if (plain != NULL) {
             scepkit_wipe(plain, cap);

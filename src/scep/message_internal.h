@@ -51,4 +51,14 @@ scepkit_msg_type skit_scep_msg_type(int v);
 scepkit_err skit_scep_content(const scepkit_cms_signed *sd, uint8_t *plain, size_t cap, scepkit_bytes *env,
                               size_t *tail);
 
+/*
+ * Decrypts the EnvelopedData a pkiMessage carries (RFC 8894 §3.2: the messageData is enveloped to the recipient)
+ * into plain[0..cap) with `cert`/`key`, and reports the content cipher (set as soon as the envelope parsed, also
+ * on a later failure, so a server can answer alike). A BER-constructed content is first copied into the tail
+ * of `plain`; that copy is wiped before return. `*data` views the plaintext at plain[0].
+ */
+scepkit_err skit_scep_open_envelope(const scepkit_cms_signed *sd, scepkit_bytes cert, scepkit_key key, scepkit_rng rng,
+                                    int allow_legacy, uint8_t *plain, size_t cap, scepkit_bytes *data,
+                                    scepkit_cipher *cipher);
+
 #endif

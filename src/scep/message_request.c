@@ -329,11 +329,7 @@ scepkit_err scepkit_scep_request_open(scepkit_bytes msg, const scepkit_scep_open
                                       size_t cap, scepkit_scep_request *out)
 {
     scepkit_cms_signed sd;
-    scepkit_cms_enveloped env;
     scepkit_cms_verify_params vp;
-    scepkit_cms_open_params op;
-    scepkit_bytes envelope = {NULL, 0};
-    size_t tail = 0, plen = 0;
     scepkit_err err;
 
     if (out == NULL) {
@@ -361,30 +357,13 @@ scepkit_err scepkit_scep_request_open(scepkit_bytes msg, const scepkit_scep_open
     if (err != SCEPKIT_OK) {
         goto out;
     }
-    err = skit_scep_content(&sd, plain, cap, &envelope, &tail);
+    err = skit_scep_open_envelope(&sd, params->recipient_cert, params->recipient_key, params->rng, params->allow_legacy,
+                                  plain, cap, &out->message_data, &out->cipher);
     if (err != SCEPKIT_OK) {
         goto out;
     }
-    err = scepkit_cms_enveloped_parse(envelope, SCEPKIT_CMS_BER, &env);
-    if (err != SCEPKIT_OK) {
-        goto out;
-    }
-    out->cipher = env.cipher;
-    memset(&op, 0, sizeof op);
-    op.cert = params->recipient_cert;
-    op.key = params->recipient_key;
-    op.rng = params->rng;
-    op.allow_legacy = params->allow_legacy;
-    err = scepkit_cms_enveloped_open(envelope, SCEPKIT_CMS_BER, &op, plain, cap - tail, &plen);
-    if (err != SCEPKIT_OK) {
-        goto out;
-    }
-    out->message_data = (scepkit_bytes){plain, plen};
     err = read_message_data(out);
 out:
-    if (tail != 0) {
-        scepkit_wipe(plain + (cap - tail), tail);
-    }
     if (err != SCEPKIT_OK) {
         if (plain != NULL) {
             scepkit_wipe(plain, cap);

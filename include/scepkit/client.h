@@ -18,12 +18,15 @@
  *   polling with the same transactionID. The blob format is in docs/client.md.
  *
  * Supported: RSA signer keys (the key port must decrypt: SCEP replies are encrypted to the
- * requester's certificate, RFC 8894 §3.3.2); content ciphers AES-128/192/256-CBC and DES-EDE3-CBC
+ * requester's certificate, RFC 8894 §3.3.2); EC (ECDSA P-256/P-384) signer keys against servers that answer
+ * them with a PasswordRecipientInfo keyed by the challenge password (RFC 8894 §3.1; scepkit-server does, other
+ * servers answer badAlg): set `challenge`; content ciphers AES-128/192/256-CBC and DES-EDE3-CBC
  * for requests; replies in any of those, and single DES / MD5 only with `allow_legacy` (micromdm
  * answers with single DES whatever the request used); SHA-1/256/384/512 digests; GET and POST.
  *
  * Not supported: sending single DES or MD5 (refused even in legacy mode: only accepting them is
- * allowed); ECDSA signer keys (an EC key cannot receive the encrypted reply); GetCACert
+ * allowed); EC keys without a challenge password (renewal, GetCert, GetCRL: an EC key cannot receive
+ * key transport); GetCACert
  * answers with more than ::SCEPKIT_CA_MAX_CERTS certificates; path validation beyond the CA/RA
  * chain of the GetCACert answer (the pinned CA is the trust anchor).
  *
@@ -233,10 +236,13 @@ typedef struct scepkit_client_config {
     int renew_with_pkcsreq;          /**< RENEW: send a PKCSReq even when the server advertises Renewal (Apple-style) */
     scepkit_cms_sig_style sig_style; /**< signatureAlgorithm style of requests */
     scepkit_rng rng;
-    int64_t now;        /**< seconds since 1970 UTC; 0 = no clock: no validity checks, and the self-signed
-                             signer is valid 2000..2049 */
-    unsigned max_polls; /**< CertPolls per session (since init/restore) before giving up; 0 = no limit */
-    size_t max_message; /**< largest message in or out; 0 = SCEPKIT_CLIENT_DEFAULT_MAX_MESSAGE */
+    int64_t now;             /**< seconds since 1970 UTC; 0 = no clock: no validity checks, and the self-signed
+                                  signer is valid 2000..2049 */
+    unsigned max_polls;      /**< CertPolls per session (since init/restore) before giving up; 0 = no limit */
+    size_t max_message;      /**< largest message in or out; 0 = SCEPKIT_CLIENT_DEFAULT_MAX_MESSAGE */
+    scepkit_bytes challenge; /**< EC keys: the challengePassword the CSR carries. A SUCCESS to an EC requester is
+                                  enveloped to a PasswordRecipientInfo keyed by it (RFC 8894 §3.1); give it again at
+                                  every restore (the state blob never holds it). Not used with RSA keys. */
 } scepkit_client_config;
 
 /** What a step asks of the caller. */

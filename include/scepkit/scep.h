@@ -219,6 +219,10 @@ typedef struct scepkit_scep_reply_params {
     scepkit_cms_sig_style sig_style;
     scepkit_rng rng;
     int64_t signing_time;                         /**< 0: no signingTime */
+    scepkit_bytes password;                       /**< SUCCESS to an EC requester: the challengePassword of its
+                                                       request; the reply is then enveloped to a
+                                                       PasswordRecipientInfo keyed by it (RFC 8894 §3.1, RFC 3211).
+                                                       Ignored for an RSA requester (key transport). */
 } scepkit_scep_reply_params;
 
 /** Worst-case scratch for scepkit_scep_reply_write(), given the total size of certs and CRLs delivered. */
@@ -226,8 +230,19 @@ typedef struct scepkit_scep_reply_params {
 
 /**
  * Builds a CertRep (messageType 3) signed with `signer_key`: SUCCESS carries a certs-only SignedData of `certs`
- * and `crls` enveloped to `recipient_cert` (an RSA certificate: an EC requester cannot receive key transport,
- * SCEPKIT_ERR_KEY_TYPE); FAILURE and PENDING carry no envelope (a zero-length content, as micromdm sends).
+ * and `crls` enveloped to `recipient_cert`; FAILURE and PENDING carry no envelope (a zero-length content, as
+ * micromdm sends).
+ *
+ * Envelope recipient, by the key of `recipient_cert`:
+ * - RSA: key transport (PKCS#1 v1.5), whatever `password` holds.
+ * - EC P-256/P-384 with a non-empty `password`: one PasswordRecipientInfo (RFC 3211; RFC 8894 §3.1 names it
+ *   for requesters whose key cannot decrypt): PBKDF2-HMAC-SHA256 with a random 16-byte salt and 10000
+ *   iterations, id-alg-PWRI-KEK with the content cipher `cipher` (AES-128-CBC by default).
+ * - EC without a password, or any other key: SCEPKIT_ERR_KEY_TYPE (a server answers FAILURE badAlg).
+ *
+ * Security considerations (password recipient): the envelope is only as confidential as the challenge password
+ * (an eavesdropper may guess it offline at 10000 PBKDF2 rounds per guess); it protects the certificate's
+ * confidentiality only, the CertRep's authenticity still comes from the CA/RA signature.
  * Nothing is encrypted or signed unless `cap` holds the size a size-only pass (`out` NULL) reports.
  * @return SCEPKIT_OK, SCEPKIT_ERR_BUFFER_TOO_SMALL (`*len` = size needed), SCEPKIT_ERR_ARENA_EXHAUSTED,
  *         SCEPKIT_ERR_LEGACY_DISABLED (single DES without `allow_legacy`, MD5), SCEPKIT_ERR_UNSUPPORTED (single DES
@@ -247,6 +262,9 @@ typedef struct scepkit_scep_open_reply_params {
     scepkit_key our_key;
     scepkit_rng rng;
     int allow_legacy;                             /**< accept single DES / MD5 replies (micromdm answers with DES) */
+    scepkit_bytes password;                       /**< EC requesters: the challengePassword we sent; a SUCCESS
+                                                       envelope holding a PasswordRecipientInfo is opened with it
+                                                       (then `our_key` is not used). Empty: key transport only. */
 } scepkit_scep_open_reply_params;
 
 /** An opened CertRep. */
@@ -267,7 +285,8 @@ typedef struct scepkit_scep_reply {
  * need none). On error `*out` is zeroed with status FAILURE (never SUCCESS) and `plain` is wiped.
  * @return SCEPKIT_OK (look at `out->status`), SCEPKIT_ERR_SCEP_NONCE_MISMATCH, SCEPKIT_ERR_SCEP_TRANSACTION_MISMATCH,
  *         SCEPKIT_ERR_SCEP_NOT_CERTREP, SCEPKIT_ERR_SCEP_ATTRIBUTE, CMS errors (signer not among `signer_certs`:
- *         SCEPKIT_ERR_CMS_SIGNER_NOT_FOUND), SCEPKIT_ERR_LEGACY_DISABLED, SCEPKIT_ERR_DECRYPT, SCEPKIT_ERR_ARG.
+ *         SCEPKIT_ERR_CMS_SIGNER_NOT_FOUND; SCEPKIT_ERR_CMS_NO_RECIPIENT: a password envelope and no `password`),
+ *         SCEPKIT_ERR_LEGACY_DISABLED, SCEPKIT_ERR_DECRYPT (also a wrong `password`), SCEPKIT_ERR_ARG.
  */
 SCEPKIT_API scepkit_err scepkit_scep_reply_open(scepkit_bytes msg, const scepkit_scep_open_reply_params *params,
                                                 uint8_t *plain, size_t cap, scepkit_scep_reply *out);

@@ -113,7 +113,8 @@ typedef struct scepkit_store_tx {
     int64_t updated;
     char profile[SCEPKIT_PROFILE_NAME_MAX + 1]; /**< the profile chosen at enrollment */
     int64_t not_after;                      /**< validity end asked for (0: the profile's) */
-    scepkit_bytes csr;                      /**< PENDING: the CSR DER, to issue on approval */
+    scepkit_bytes csr;                      /**< PENDING: the CSR DER, to issue on approval; ISSUED to an EC
+                                                 requester: kept, its challengePassword keys CertPoll replies */
     scepkit_bytes signer_cert;              /**< PENDING: the certificate that signed the request (renewal checks) */
     scepkit_bytes cert;                     /**< ISSUED: the certificate DER */
     scepkit_fail_info fail_info;            /**< REJECTED */

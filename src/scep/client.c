@@ -710,6 +710,9 @@ static scepkit_err on_certrep(scepkit_client *c, const scepkit_http_response *r,
     op.our_key = c->cfg.key;
     op.rng = c->cfg.rng;
     op.allow_legacy = c->cfg.allow_legacy;
+    /* An EC requester's SUCCESS comes enveloped to its challengePassword (RFC 8894 §3.1): the caller's, never
+     * from the state blob. An RSA requester's reply has no password recipient, so this stays unused. */
+    op.password = c->cfg.challenge;
     scepkit_scep_reply rep;
     /* Decrypt into the request buffer: the request is no longer needed. */
     err = scepkit_scep_reply_open(r->body, &op, c->req_buf, c->req_cap, &rep);

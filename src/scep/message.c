@@ -425,9 +425,23 @@ scepkit_err skit_scep_content(const scepkit_cms_signed *sd, uint8_t *plain, size
     return SCEPKIT_OK;
 }
 
-scepkit_err skit_scep_open_envelope(const scepkit_cms_signed *sd, scepkit_bytes cert, scepkit_key key, scepkit_rng rng,
-                                    int allow_legacy, uint8_t *plain, size_t cap, scepkit_bytes *data,
-                                    scepkit_cipher *cipher)
+/* Whether the envelope holds a PasswordRecipientInfo ([3], RFC 5652 §6.2.4). */
+static bool has_password_recipient(const scepkit_cms_enveloped *env)
+{
+    scepkit_cms_iter it;
+    scepkit_cms_recipient_info ri;
+    memset(&it, 0, sizeof it);
+    while (scepkit_cms_next_recipient(env, &it, &ri) == SCEPKIT_OK) {
+        if (ri.type == SCEPKIT_CMS_RI_PWRI) {
+            return true;
+        }
+    }
+    return false;
+}
+
+scepkit_err skit_scep_open_envelope(const scepkit_cms_signed *sd, scepkit_bytes cert, scepkit_key key,
+                                    scepkit_bytes password, scepkit_rng rng, int allow_legacy, uint8_t *plain,
+                                    size_t cap, scepkit_bytes *data, scepkit_cipher *cipher)
 {
     scepkit_bytes envelope = {NULL, 0};
     size_t tail = 0, plen = 0;
@@ -441,6 +455,9 @@ scepkit_err skit_scep_open_envelope(const scepkit_cms_signed *sd, scepkit_bytes 
         memset(&op, 0, sizeof op);
         op.cert = cert;
         op.key = key;
+        if (password.len != 0 && has_password_recipient(&env)) {
+            op.password = password; /* an EC requester's CertRep (RFC 8894 §3.1) */
+        }
         op.rng = rng;
         op.allow_legacy = allow_legacy;
         *cipher = env.cipher;

@@ -10,6 +10,14 @@
  *   pkcsPKIEnvelope = EnvelopedData (to the requester's signer certificate) {
  *       degenerate certs-only SignedData { issued certificate(s) or CRL } }
  *
+ * RFC 8894 §3.1 lets a CA answer a requester whose key cannot decrypt (an EC key) with a PasswordRecipientInfo
+ * (RFC 3211, RFC 5652 §6.2.4) keyed by the challengePassword the requester sent:
+ *   PasswordRecipientInfo ::= SEQUENCE { version CMSVersion (0),
+ *       keyDerivationAlgorithm [0] PBKDF2 { salt 16 bytes, iterationCount 10000, prf hmacWithSHA256 },
+ *       keyEncryptionAlgorithm id-alg-PWRI-KEK { the content cipher, AES-128-CBC by default }, encryptedKey }
+ * The requester's EC certificate cannot receive key transport, so such an envelope has the password recipient
+ * only; an RSA requester always gets key transport (and no password recipient) as before.
+ *
  * RFC 8894 §3.3.2 leaves the pkcsPKIEnvelope out for FAILURE and PENDING. The CMS writer always encapsulates
  * content, so "no content" is a zero-length eContent OCTET STRING, which is also what micromdm sends; the
  * reader accepts an absent eContent as well.
@@ -22,6 +30,34 @@
 
 /* A non-NULL pointer for an empty content. */
 static const uint8_t empty_content[1] = {0};
+
+/* PBKDF2 iterations of a password-keyed CertRep (documented in scep.h and docs/scep-messages.md). */
+#define SKIT_SCEP_PWRI_ITERATIONS 10000u
+
+/* Whether a SUCCESS reply to `recipient_cert` goes to a password recipient: only for an EC requester that
+ * gave a password (an RSA one keeps key transport; an EC one without a password cannot be answered). */
+static scepkit_err use_password(const scepkit_scep_reply_params *p, bool *pwri)
+{
+    scepkit_x509 cert;
+    scepkit_key_type type = SCEPKIT_KEY_NONE;
+    size_t bits = 0;
+    scepkit_err err = scepkit_x509_parse(p->recipient_cert, &cert);
+    if (err == SCEPKIT_OK) {
+        err = scepkit_spki_info(cert.spki, &type, &bits);
+    }
+    if (err != SCEPKIT_OK) {
+        return err;
+    }
+    *pwri = false;
+    if (type == SCEPKIT_KEY_RSA) {
+        return SCEPKIT_OK;
+    }
+    if ((type != SCEPKIT_KEY_EC_P256 && type != SCEPKIT_KEY_EC_P384) || p->password.len == 0) {
+        return SCEPKIT_ERR_KEY_TYPE;
+    }
+    *pwri = true;
+    return SCEPKIT_OK;
+}
 
 static scepkit_err check_reply_params(const scepkit_scep_reply_params *p, scepkit_md *md, scepkit_cipher *cipher)
 {
@@ -39,7 +75,8 @@ static scepkit_err check_reply_params(const scepkit_scep_reply_params *p, scepki
     switch (p->status) {
     case SCEPKIT_STATUS_SUCCESS:
         if ((p->cert_count == 0 && p->crl_count == 0) || (p->cert_count != 0 && p->certs == NULL) ||
-            (p->crl_count != 0 && p->crls == NULL) || p->recipient_cert.ptr == NULL) {
+            (p->crl_count != 0 && p->crls == NULL) || p->recipient_cert.ptr == NULL ||
+            (p->password.len != 0 && p->password.ptr == NULL)) {
             return SCEPKIT_ERR_ARG;
         }
         *cipher = p->cipher == SCEPKIT_CIPHER_NONE ? SCEPKIT_CIPHER_AES128_CBC : p->cipher;
@@ -121,7 +158,7 @@ scepkit_err scepkit_scep_reply_write(const scepkit_scep_reply_params *params, sc
     scepkit_bytes *certs = NULL;
     size_t co_len = 0, env_len = 0, need = 0, mark = 0;
     void *co = NULL, *env = NULL;
-    bool marked = false, success;
+    bool marked = false, success, pwri = false;
     scepkit_err err;
 
     skit_scep_attrs_init(&attrs);
@@ -165,14 +202,24 @@ scepkit_err scepkit_scep_reply_write(const scepkit_scep_reply_params *params, sc
         if (err != SCEPKIT_OK) {
             goto out;
         }
+        err = use_password(params, &pwri);
+        if (err != SCEPKIT_OK) {
+            goto out;
+        }
         memset(&rcpt, 0, sizeof rcpt);
         rcpt.cert = params->recipient_cert;
         rcpt.pad = SCEPKIT_RSA_PKCS1_V15;
         memset(&ep, 0, sizeof ep);
         ep.content = (scepkit_bytes){co, co_len};
         ep.cipher = cipher;
-        ep.recipients = &rcpt;
-        ep.recipient_count = 1;
+        if (pwri) {
+            ep.password = params->password;
+            ep.pbkdf2_iterations = SKIT_SCEP_PWRI_ITERATIONS;
+            ep.pbkdf2_md = SCEPKIT_MD_SHA256;
+        } else {
+            ep.recipients = &rcpt;
+            ep.recipient_count = 1;
+        }
         ep.rng = params->rng;
         err = scepkit_cms_enveloped_write(&ep, NULL, 0, &env_len);
         if (err != SCEPKIT_ERR_BUFFER_TOO_SMALL) {
@@ -345,7 +392,8 @@ scepkit_err scepkit_scep_reply_open(scepkit_bytes msg, const scepkit_scep_open_r
     memset(out, 0, sizeof *out);
     out->status = SCEPKIT_STATUS_FAILURE; /* never SUCCESS unless proven */
     if (params == NULL || msg.ptr == NULL || (plain == NULL && cap != 0) || params->signer_certs == NULL ||
-        params->signer_cert_count == 0 || skit_scep_check_txid(params->transaction_id) != SCEPKIT_OK) {
+        params->signer_cert_count == 0 || skit_scep_check_txid(params->transaction_id) != SCEPKIT_OK ||
+        (params->password.len != 0 && params->password.ptr == NULL)) {
         err = SCEPKIT_ERR_ARG;
         goto out;
     }
@@ -373,8 +421,8 @@ scepkit_err scepkit_scep_reply_open(scepkit_bytes msg, const scepkit_scep_open_r
     if (out->status != SCEPKIT_STATUS_SUCCESS) {
         goto out;
     }
-    err = skit_scep_open_envelope(&sd, params->our_cert, params->our_key, params->rng, params->allow_legacy, plain, cap,
-                                  &out->certs_only, &out->cipher);
+    err = skit_scep_open_envelope(&sd, params->our_cert, params->our_key, params->password, params->rng,
+                                  params->allow_legacy, plain, cap, &out->certs_only, &out->cipher);
     if (err != SCEPKIT_OK) {
         goto out;
     }

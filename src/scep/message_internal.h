@@ -56,9 +56,11 @@ scepkit_err skit_scep_content(const scepkit_cms_signed *sd, uint8_t *plain, size
  * into plain[0..cap) with `cert`/`key`, and reports the content cipher (set as soon as the envelope parsed, also
  * on a later failure, so a server can answer alike). A BER-constructed content is first copied into the tail
  * of `plain`; that copy is wiped before return. `*data` views the plaintext at plain[0].
+ * With a non-empty `password` and a PasswordRecipientInfo in the envelope, that recipient is used instead of
+ * key transport (a CertRep to an EC requester, RFC 8894 §3.1).
  */
-scepkit_err skit_scep_open_envelope(const scepkit_cms_signed *sd, scepkit_bytes cert, scepkit_key key, scepkit_rng rng,
-                                    int allow_legacy, uint8_t *plain, size_t cap, scepkit_bytes *data,
-                                    scepkit_cipher *cipher);
+scepkit_err skit_scep_open_envelope(const scepkit_cms_signed *sd, scepkit_bytes cert, scepkit_key key,
+                                    scepkit_bytes password, scepkit_rng rng, int allow_legacy, uint8_t *plain,
+                                    size_t cap, scepkit_bytes *data, scepkit_cipher *cipher);
 
 #endif

@@ -357,8 +357,9 @@ scepkit_err scepkit_scep_request_open(scepkit_bytes msg, const scepkit_scep_open
     if (err != SCEPKIT_OK) {
         goto out;
     }
-    err = skit_scep_open_envelope(&sd, params->recipient_cert, params->recipient_key, params->rng, params->allow_legacy,
-                                  plain, cap, &out->message_data, &out->cipher);
+    /* Requests are always key transport to the CA/RA: no password. */
+    err = skit_scep_open_envelope(&sd, params->recipient_cert, params->recipient_key, (scepkit_bytes){NULL, 0},
+                                  params->rng, params->allow_legacy, plain, cap, &out->message_data, &out->cipher);
     if (err != SCEPKIT_OK) {
         goto out;
     }

@@ -201,6 +201,8 @@ typedef struct hctx {
     scepkit_bytes msg;
     uint8_t key_hash[SCEPKIT_KEY_HASH_LEN];    /* CSR key (enrollment) */
     uint8_t signer_hash[SCEPKIT_KEY_HASH_LEN]; /* pkiMessage signer key */
+    int signer_not_rsa;                        /* the signer cannot receive key transport (EC) */
+    scepkit_bytes reply_password;              /* EC signer: the challengePassword keying a SUCCESS (PWRI) */
 } hctx;
 
 static scepkit_key locked(const scepkit_server *srv, skit_locked_key *lk, scepkit_key k)
@@ -298,16 +300,26 @@ static scepkit_cipher reply_cipher(scepkit_cipher req)
     }
 }
 
+static scepkit_err failure(hctx *h, scepkit_fail_info fi, scepkit_err cause, const char *text);
+
+static const char EC_NO_CHALLENGE[] = "an EC requester's reply is keyed by the challengePassword of its request (RFC 8894 "
+                                      "section 3.1): send one, or sign with an RSA key";
+
 /*
  * pkiMessage CertRep (RFC 8894 §3.3.2): signed attributes transactionID, messageType = CertRep (3),
  * pkiStatus, failInfo (FAILURE), failInfoText (optional), senderNonce (fresh), recipientNonce (the
  * request's senderNonce); for SUCCESS an EnvelopedData (to the requester's signer certificate) holding a
- * degenerate certs-only SignedData with the certificates or the CRL.
+ * degenerate certs-only SignedData with the certificates or the CRL. An EC requester cannot receive key
+ * transport: its SUCCESS goes to a PasswordRecipientInfo keyed by its challengePassword (RFC 8894 §3.1),
+ * and without one it gets badAlg.
  */
 static scepkit_err certrep(hctx *h, scepkit_pki_status status, scepkit_fail_info fi, const char *text,
                            const scepkit_bytes *certs, size_t cert_count, const scepkit_bytes *crls, size_t crl_count)
 {
     const scepkit_server *srv = h->srv;
+    if (status == SCEPKIT_STATUS_SUCCESS && h->signer_not_rsa && h->reply_password.len == 0) {
+        return failure(h, SCEPKIT_FAIL_BAD_ALG, SCEPKIT_ERR_KEY_TYPE, EC_NO_CHALLENGE);
+    }
     scepkit_scep_reply_params rp;
     memset(&rp, 0, sizeof rp);
     rp.transaction_id = scepkit_bytes_str(h->req.transaction_id);
@@ -328,6 +340,7 @@ static scepkit_err certrep(hctx *h, scepkit_pki_status status, scepkit_fail_info
         rp.crls = crls;
         rp.crl_count = crl_count;
         rp.recipient_cert = h->req.signer_cert;
+        rp.password = h->reply_password; /* used for an EC requester only */
         rp.cipher = reply_cipher(h->req.cipher);
         for (size_t i = 0; i < cert_count; i++) {
             payload += certs[i].len;
@@ -655,6 +668,11 @@ static scepkit_err issue_and_record(hctx *h, scepkit_store_tx *tx, scepkit_tx_st
         }
         upd.state = SCEPKIT_TX_ISSUED;
         upd.cert = (scepkit_bytes){cert, res.cert_len};
+        if (!is_rsa_cert(signer_cert)) {
+            /* An EC requester's CertPoll after approval needs the challengePassword to key its SUCCESS: the CSR
+             * (which holds it) stays in the record, as it did while PENDING. */
+            upd.csr = csr->der;
+        }
         break;
     case SCEPKIT_CA_PENDING:
         upd.state = SCEPKIT_TX_PENDING;
@@ -912,6 +930,12 @@ static scepkit_err cert_poll(hctx *h)
     if (err != SCEPKIT_OK) {
         return backend_failure(h, err);
     }
+    /* An EC requester's SUCCESS is keyed by the challengePassword of the CSR the record keeps (certrep() answers
+     * badAlg when there is none). */
+    scepkit_csr csr;
+    if (h->signer_not_rsa && tx.csr.len != 0 && scepkit_csr_parse(tx.csr, &csr) == SCEPKIT_OK && csr.has_challenge) {
+        h->reply_password = csr.challenge;
+    }
     err = answer_known(h, &tx, 1);
     if (err == SCEPKIT_ERR_NOT_FOUND) {
         return failure(h, SCEPKIT_FAIL_BAD_CERT_ID, err, "transaction abandoned, enroll again");
@@ -1080,8 +1104,16 @@ static scepkit_err pki_operation(hctx *h, scepkit_bytes message, scepkit_message
     }
 
     if (needs_rsa_reply(h->req.type) && !is_rsa_cert(h->req.signer_cert)) {
-        return failure(h, SCEPKIT_FAIL_BAD_ALG, SCEPKIT_ERR_KEY_TYPE,
-                       "the reply can only be encrypted to an RSA signer certificate");
+        /* An EC signer gets its SUCCESS through a PasswordRecipientInfo keyed by the challengePassword of its
+         * CSR (RFC 8894 §3.1); CertPoll takes it from the stored CSR (cert_poll()). Refused before anything is
+         * stored when no password can come: a renewal without challenge, GetCert, GetCRL. */
+        h->signer_not_rsa = 1;
+        if ((h->req.type == SCEPKIT_MSG_PKCSREQ || h->req.type == SCEPKIT_MSG_RENEWALREQ) && h->req.csr.has_challenge &&
+            h->req.csr.challenge.len != 0) {
+            h->reply_password = h->req.csr.challenge;
+        } else if (h->req.type != SCEPKIT_MSG_CERTPOLL) {
+            return failure(h, SCEPKIT_FAIL_BAD_ALG, SCEPKIT_ERR_KEY_TYPE, EC_NO_CHALLENGE);
+        }
     }
     int64_t skew = srv->cfg.max_clock_skew == 0 ? 3600 : srv->cfg.max_clock_skew;
     if (skew > 0 && h->req.has_signing_time &&

@@ -494,8 +494,15 @@ int client_generate_key(const char *spec, const char *out_path, scepkit_softkey 
             fprintf(stderr, "scepkit: bad key spec '%s'\n", spec);
             return -1;
         }
+    } else if (strcasecmp(spec, "ec:p256") == 0 || strcasecmp(spec, "ec") == 0) {
+        /* EC: the server must answer with a password recipient keyed by --challenge (RFC 8894 §3.1) */
+        type = SCEPKIT_KEY_EC_P256;
+        bits = 256;
+    } else if (strcasecmp(spec, "ec:p384") == 0) {
+        type = SCEPKIT_KEY_EC_P384;
+        bits = 384;
     } else {
-        fprintf(stderr, "scepkit: SCEP replies are encrypted to the requester: only RSA keys (rsa[:BITS]) enroll\n");
+        fprintf(stderr, "scepkit: bad key spec '%s': rsa[:BITS], ec:p256 or ec:p384\n", spec);
         return -1;
     }
     if (out_path == NULL) {
@@ -504,7 +511,7 @@ int client_generate_key(const char *spec, const char *out_path, scepkit_softkey 
     }
     scepkit_softkey_init(sk, rng);
     if (tool_verbose) {
-        fprintf(stderr, "scepkit: generating an RSA-%zu key\n", bits);
+        fprintf(stderr, "scepkit: generating an %s-%zu key\n", type == SCEPKIT_KEY_RSA ? "RSA" : "EC", bits);
     }
     scepkit_err e = scepkit_softkey_generate(sk, type, bits);
     if (e != SCEPKIT_OK) {

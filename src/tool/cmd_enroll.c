@@ -50,14 +50,16 @@ static void usage(FILE *f, const char *cmd)
                    "\n"
                    "Resumes an enrollment or renewal saved by --state: polls with the same transactionID.\n"
                    "KEY is the key that signs the requests: the enrolled key (enroll) or the old key (renew).\n"
-                   "-r CSR is needed only when the state was saved before the server said PENDING.\n\n");
+                   "-r CSR is needed only when the state was saved before the server said PENDING.\n"
+                   "An EC key needs its challenge again (--challenge PW or -r CSR): the state never holds it.\n\n");
     } else {
         fprintf(f, "usage: scepkit enroll -u URL (-c CA | -F SHA256) (-k KEY | --genkey rsa:2048 --key-out KEY)\n"
                    "                      (-r CSR | -s DN [--challenge PW] [--dns NAME ...]) -l OUT.pem\n\n");
     }
     fprintf(f,
             "  -k, --key FILE          private key (PEM or DER); --key-pass PASS\n"
-            "      --genkey SPEC       generate an RSA key: rsa, rsa:3072, rsa:4096 (SCEP needs RSA)\n"
+            "      --genkey SPEC       generate a key: rsa, rsa:3072, rsa:4096, ec:p256, ec:p384 (EC: needs\n"
+            "                          --challenge and a server answering EC by password, as scepkit-server)\n"
             "      --key-out FILE      where the generated key goes (PEM, mode 0600)\n"
             "  -r, --csr FILE          an existing PKCS#10 for that key (else one is made from the options below)\n"
             "  -s, --subject DN        e.g. \"CN=dev1,O=Acme\"\n"
@@ -99,6 +101,21 @@ static unsigned parse_unsigned(const char *s, int *ok)
     unsigned long v = strtoul(s, &end, 10);
     *ok = end != s && *end == 0 && v <= 1000000ul;
     return (unsigned)v;
+}
+
+/* The challenge password an EC key opens its SUCCESS with (RFC 8894 §3.1): --challenge, or the one in the CSR
+ * (a view into it). Never written to the state file: `scepkit poll` needs it again. */
+static scepkit_bytes reply_challenge(const enroll_args *a, const uint8_t *csr, size_t csr_len)
+{
+    scepkit_csr parsed;
+    if (a->challenge != NULL) {
+        return scepkit_bytes_str(a->challenge);
+    }
+    if (csr != NULL && scepkit_csr_parse((scepkit_bytes){csr, csr_len}, &parsed) == SCEPKIT_OK &&
+        parsed.has_challenge) {
+        return parsed.challenge;
+    }
+    return (scepkit_bytes){NULL, 0};
 }
 
 /* Makes the CSR: from -r, or from the subject (default: `default_subject`) and the SAN options. */
@@ -376,6 +393,7 @@ int cmd_enroll(int argc, char **argv)
         cfg.csr = (scepkit_bytes){csr, csr_len};
         cfg.key = is_renew ? scepkit_softkey_key(&old_sk) : new_key;
         cfg.cert = (scepkit_bytes){cert, cert_len};
+        cfg.challenge = reply_challenge(&a, csr, csr_len);
         e = scepkit_client_init(&cl, &cfg, mem, mem_len);
     } else {
         if (client_load_key(a.key_path, a.key_pass, &sk, rng) != 0) {
@@ -394,6 +412,7 @@ int cmd_enroll(int argc, char **argv)
         cfg.op = 0; /* whatever the state was saved by: enroll or renew */
         cfg.csr = (scepkit_bytes){csr, csr_len};
         cfg.key = scepkit_softkey_key(&sk);
+        cfg.challenge = reply_challenge(&a, csr, csr_len);
         e = scepkit_client_restore(&cl, &cfg, mem, mem_len, (scepkit_bytes){state, state_len});
     }
     if (e != SCEPKIT_OK) {

@@ -75,6 +75,12 @@ else bad "enroll GET rc=$rc"; cat e2.log; fi
   --key-out k3.pem -s "CN=dev-des3" --challenge s3cret -l c3.pem >e3.log 2>&1
 rc=$?; [ $rc = 0 ] && verify ca/ca.pem c3.pem && ok "enroll with DES3/SHA-1 requests" || { bad "des3 rc=$rc"; cat e3.log; }
 
+# An EC (P-256) requester: signs with ECDSA; the SUCCESS is enveloped to its challenge password (RFC 8894 §3.1)
+"$tool" enroll -u "$u" -c ca/ca.pem --genkey ec:p256 --key-out kec.pem -s "CN=dev-ec,O=Acme" --challenge s3cret \
+  -l cec.pem >eec.log 2>&1
+rc=$?; [ $rc = 0 ] && verify ca/ca.pem cec.pem && same_key kec.pem cec.pem && ok "EC P-256 enroll (password-keyed reply)" ||
+  { bad "EC enroll rc=$rc"; cat eec.log; }
+
 # (a fresh key each: a known transactionID, derived from the key, is answered from the store)
 "$tool" enroll -u "$u" -c ca/ca.pem --genkey rsa:2048 --key-out k4.pem -s "CN=dev-bad" --challenge wrong -l c4.pem >e4.log 2>&1
 rc=$?; [ $rc = 12 ] && grep -q badRequest e4.log && [ ! -e c4.pem ] && ok "wrong challenge: FAILURE badRequest (exit 12)" ||

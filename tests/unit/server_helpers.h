@@ -303,6 +303,7 @@ typedef struct srv_client {
     size_t csr_len;
     char txid[SCEPKIT_TRANSACTION_ID_MAX + 1];
     uint8_t nonce[SCEPKIT_NONCE_LEN];
+    const char *reply_password; /* EC clients: opens a password-keyed (PWRI) SUCCESS */
 } srv_client;
 
 static inline void srv_client_load(srv_world *w, srv_client *c, int index)
@@ -438,6 +439,7 @@ static inline scepkit_err srv_open_reply(srv_world *w, srv_client *c, const srv_
     op.our_cert = (scepkit_bytes){c->cert, c->cert_len};
     op.our_key = scepkit_softkey_key(&c->sk);
     op.rng = scepkit_locked_rng_port(&w->rng);
+    op.password = scepkit_bytes_str(c->reply_password);
     size_t cap = SCEPKIT_SCEP_OPEN_PLAIN_CAP(a->len) + 16;
     *plain = malloc(cap);
     return scepkit_scep_reply_open((scepkit_bytes){a->body, a->len}, &op, *plain, cap, rep);

@@ -471,8 +471,8 @@ static void reply_params_for(world *w, const scepkit_scep_request *r, scepkit_sc
     rp->signing_time = w->now;
 }
 
-static scepkit_err open_reply(world *w, party *client, const uint8_t *msg, size_t len, const char *txid,
-                              const uint8_t *nonce, uint8_t **plain, scepkit_scep_reply *out)
+static scepkit_err open_reply_pw(world *w, party *client, const uint8_t *msg, size_t len, const char *txid,
+                                 const uint8_t *nonce, const char *password, uint8_t **plain, scepkit_scep_reply *out)
 {
     scepkit_scep_open_reply_params op;
     scepkit_bytes signers[1] = {{w->ca.cert, w->ca.cert_len}};
@@ -484,12 +484,28 @@ static scepkit_err open_reply(world *w, party *client, const uint8_t *msg, size_
     op.our_cert = (scepkit_bytes){client->cert, client->cert_len};
     op.our_key = scepkit_softkey_key(&client->sk);
     op.rng = ts_det_rng_port(&w->rng);
+    op.password = scepkit_bytes_str(password);
     size_t cap = SCEPKIT_SCEP_OPEN_PLAIN_CAP(len);
     *plain = malloc(cap + 1);
     return scepkit_scep_reply_open((scepkit_bytes){msg, len}, &op, *plain, cap, out);
 }
 
-Test(scep_message, every_certrep_status_round_trips_and_ec_clients_get_failure_and_pending)
+static scepkit_err open_reply(world *w, party *client, const uint8_t *msg, size_t len, const char *txid,
+                              const uint8_t *nonce, uint8_t **plain, scepkit_scep_reply *out)
+{
+    return open_reply_pw(w, client, msg, len, txid, nonce, NULL, plain, out);
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        acc |= p[i];
+    }
+    return acc == 0;
+}
+
+Test(scep_message, every_certrep_status_round_trips_and_ec_clients_get_success_by_challenge_password)
 {
     world w;
     world_init(&w);
@@ -523,20 +539,56 @@ Test(scep_message, every_certrep_status_round_trips_and_ec_clients_get_failure_a
                 rp.crls = crls;
                 rp.crl_count = 1;
             }
+            const char *pw = NULL;
             if (c == 1) {
-                /* An EC client cannot receive RSA key transport: the writer refuses (see docs/scep-messages.md). */
+                /* An EC client cannot receive RSA key transport: without a password the writer refuses (see
+                 * docs/scep-messages.md); with the request's challengePassword it writes a PasswordRecipientInfo. */
                 static uint8_t mem[SCEPKIT_SCEP_REPLY_SCRATCH(4096)];
                 scepkit_arena a;
                 size_t need = 0;
                 scepkit_arena_init(&a, mem, sizeof mem);
                 cr_assert_eq(scepkit_scep_reply_write(&rp, &a, NULL, 0, &need), SCEPKIT_ERR_KEY_TYPE);
-                continue;
+                cr_assert(r.csr.has_challenge);
+                rp.password = r.csr.challenge;
+                pw = "s3cret";
+            } else {
+                rp.password = scepkit_bytes_str("ignored for an RSA requester");
             }
             size_t rlen = 0;
             uint8_t *rep = write_reply(&rp, &rlen);
             scepkit_scep_reply out;
             uint8_t *plain = NULL;
-            scepkit_err err = open_reply(&w, clients[c], rep, rlen, r.transaction_id, p.sender_nonce, &plain, &out);
+            scepkit_err err;
+            if (c == 1) {
+                /* wrong, missing password: an error, FAILURE status and nothing left in `plain` */
+                static const struct {
+                    const char *pw;
+                    scepkit_err want;
+                } bad[] = {{"s3creT", SCEPKIT_ERR_DECRYPT},
+                           {"s3cret ", SCEPKIT_ERR_DECRYPT},
+                           {NULL, SCEPKIT_ERR_CMS_NO_RECIPIENT}};
+                for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+                    err = open_reply_pw(&w, clients[c], rep, rlen, r.transaction_id, p.sender_nonce, bad[b].pw, &plain,
+                                        &out);
+                    cr_assert_eq(err, bad[b].want, "bad password %zu: %s", b, scepkit_err_name(err));
+                    cr_assert_eq(out.status, SCEPKIT_STATUS_FAILURE);
+                    cr_assert_eq(out.certs_only.len, 0);
+                    cr_assert(all_zero(plain, SCEPKIT_SCEP_OPEN_PLAIN_CAP(rlen)), "plain wiped");
+                    free(plain);
+                    plain = NULL;
+                }
+                /* the envelope has exactly one recipient, a PasswordRecipientInfo */
+                scepkit_cms_signed osd;
+                scepkit_cms_enveloped env;
+                scepkit_cms_iter rit = {{NULL, 0}, 0};
+                scepkit_cms_recipient_info ri;
+                cr_assert_eq(scepkit_cms_signed_parse((scepkit_bytes){rep, rlen}, 0, &osd), SCEPKIT_OK);
+                cr_assert_eq(scepkit_cms_enveloped_parse(osd.content, 0, &env), SCEPKIT_OK);
+                cr_assert_eq(env.recipient_count, 1);
+                cr_assert_eq(scepkit_cms_next_recipient(&env, &rit, &ri), SCEPKIT_OK);
+                cr_assert_eq(ri.type, SCEPKIT_CMS_RI_PWRI);
+            }
+            err = open_reply_pw(&w, clients[c], rep, rlen, r.transaction_id, p.sender_nonce, pw, &plain, &out);
             cr_assert_eq(err, SCEPKIT_OK, "SUCCESS kind %d: %s", kind, scepkit_err_name(err));
             cr_assert_eq(out.status, SCEPKIT_STATUS_SUCCESS);
             cr_assert_eq(out.cipher, SCEPKIT_CIPHER_AES256_CBC);
@@ -554,10 +606,11 @@ Test(scep_message, every_certrep_status_round_trips_and_ec_clients_get_failure_a
                 cr_assert_eq(scepkit_cms_next_crl(&out.certs, &it, &got), SCEPKIT_OK);
                 cr_assert(got.len == crl_len && memcmp(got.ptr, crl, crl_len) == 0);
             }
-            /* the outer SignedData carries the plain rsaEncryption style the requester used */
+            /* the outer SignedData carries the signature style the requester used */
             scepkit_cms_signed sd;
             cr_assert_eq(scepkit_cms_signed_parse((scepkit_bytes){rep, rlen}, 0, &sd), SCEPKIT_OK);
-            cr_assert_eq(skit_oid_find(sd.signer.sig_alg_oid), SKIT_OID_RSA_ENCRYPTION);
+            cr_assert_eq(skit_oid_find(sd.signer.sig_alg_oid),
+                         c == 0 ? SKIT_OID_RSA_ENCRYPTION : SKIT_OID_SHA256_WITH_RSA);
             free(plain);
             free(rep);
         }

@@ -931,6 +931,118 @@ Test(server_handler, renewalreq_signed_by_an_issued_certificate_skips_the_challe
     srv_world_free(&w);
 }
 
+/* An EC client (a device whose secure element only signs): a fresh P-256 key. */
+static void ec_client(srv_world *w, srv_client *c)
+{
+    memset(c, 0, sizeof *c);
+    scepkit_softkey_init(&c->sk, scepkit_locked_rng_port(&w->rng));
+    cr_assert_eq(scepkit_softkey_generate(&c->sk, SCEPKIT_KEY_EC_P256, 0), SCEPKIT_OK);
+}
+
+Test(server_handler, ec_requester_with_a_challenge_gets_success_keyed_by_it_and_without_one_gets_bad_alg)
+{
+    srv_world w;
+    srv_client c, renew;
+    uint8_t *cert = NULL, *again = NULL;
+    size_t len = 0, len2 = 0;
+    scepkit_fail_info fi = SCEPKIT_FAIL_BAD_REQUEST;
+    srv_world_init(&w, "srv_ec", NULL, NULL);
+    w.cfg.renewal_skips_challenge = 1;
+    srv_world_start(&w);
+
+    /* PKCSReq signed with ECDSA: SUCCESS enveloped to the challenge password, for the EC key requested */
+    ec_client(&w, &c);
+    srv_client_csr(&w, &c, "CN=ec device,O=Acme", SRV_CHALLENGE);
+    c.reply_password = SRV_CHALLENGE;
+    cr_assert_eq(srv_enroll(&w, &c, &cert, &len, &fi), SCEPKIT_STATUS_SUCCESS, "failInfo %d", (int)fi);
+    scepkit_x509 v;
+    check_issued(&w, cert, len, &v);
+    scepkit_csr csr;
+    cr_assert_eq(scepkit_csr_parse((scepkit_bytes){c.csr, c.csr_len}, &csr), SCEPKIT_OK);
+    cr_assert_eq(v.spki.len, csr.spki.len);
+    cr_assert_eq(memcmp(v.spki.ptr, csr.spki.ptr, v.spki.len), 0, "the certificate certifies the EC key");
+    scepkit_key_type kt = SCEPKIT_KEY_NONE;
+    size_t bits = 0;
+    cr_assert_eq(scepkit_spki_info(v.spki, &kt, &bits), SCEPKIT_OK);
+    cr_assert_eq(kt, SCEPKIT_KEY_EC_P256);
+    /* a retry gets the same certificate, and CertPoll (challenge from the stored CSR) too */
+    cr_assert_eq(srv_enroll(&w, &c, &again, &len2, NULL), SCEPKIT_STATUS_SUCCESS);
+    cr_assert(len2 == len && memcmp(again, cert, len) == 0);
+    free(again);
+    again = NULL;
+    cr_assert_eq(poll(&w, &c, &again, &len2, &fi), SCEPKIT_STATUS_SUCCESS, "failInfo %d", (int)fi);
+    cr_assert(len2 == len && memcmp(again, cert, len) == 0);
+    free(again);
+    again = NULL;
+
+    /* renewal signed by the issued EC certificate without a challenge: no password to key the reply */
+    ec_client(&w, &renew);
+    srv_client_csr(&w, &renew, "CN=ec device,O=Acme", NULL);
+    memcpy(c.csr, renew.csr, renew.csr_len); /* the new CSR, signed with the old key and certificate */
+    c.csr_len = renew.csr_len;
+    memcpy(c.txid, renew.txid, sizeof c.txid);
+    memcpy(c.cert, cert, len);
+    c.cert_len = len;
+    int files = srv_store_files(&w);
+    fi = SCEPKIT_FAIL_BAD_REQUEST;
+    cr_assert_eq(srv_enroll_type(&w, &c, SCEPKIT_MSG_RENEWALREQ, NULL, NULL, NULL, &fi), SCEPKIT_STATUS_FAILURE);
+    cr_assert_eq(fi, SCEPKIT_FAIL_BAD_ALG);
+    cr_assert_str_eq(w.events.last_reason, "an EC requester's reply is keyed by the challengePassword of its request "
+                                           "(RFC 8894 section 3.1): send one, or sign with an RSA key");
+    cr_assert_eq(srv_store_files(&w), files, "nothing stored, no certificate issued");
+    free(cert);
+    srv_client_free(&c);
+    srv_client_free(&renew);
+    srv_world_free(&w);
+}
+
+Test(server_handler, ec_requester_approved_manually_gets_success_at_certpoll_keyed_by_the_stored_challenge)
+{
+    srv_world w;
+    srv_client c;
+    uint8_t *cert = NULL;
+    size_t len = 0;
+    static uint8_t mem[SCEPKIT_SERVER_SCRATCH(65536, 65536)];
+    scepkit_arena ar;
+    scepkit_arena_init(&ar, mem, sizeof mem);
+    srv_world_init(&w, "srv_ec_pending", NULL, NULL);
+    w.cfg.manual_approval = 1;
+    srv_world_start(&w);
+    ec_client(&w, &c);
+    srv_client_csr(&w, &c, "CN=ec waiting", SRV_CHALLENGE);
+    c.reply_password = SRV_CHALLENGE;
+    cr_assert_eq(srv_enroll(&w, &c, NULL, NULL, NULL), SCEPKIT_STATUS_PENDING);
+    cr_assert_eq(poll(&w, &c, NULL, NULL, NULL), SCEPKIT_STATUS_PENDING);
+    cr_assert_eq(scepkit_server_approve(&w.srv, scepkit_bytes_str(c.txid), &ar), SCEPKIT_OK);
+    cr_assert_eq(poll(&w, &c, &cert, &len, NULL), SCEPKIT_STATUS_SUCCESS);
+    scepkit_x509 v;
+    check_issued(&w, cert, len, &v);
+    /* the wrong password cannot open it */
+    c.reply_password = "not the challenge";
+    uint8_t subj[512], data[1024];
+    scepkit_csr csr;
+    size_t dl = 0, ml = 0;
+    cr_assert_eq(scepkit_csr_parse((scepkit_bytes){c.csr, c.csr_len}, &csr), SCEPKIT_OK);
+    memcpy(subj, csr.subject.ptr, csr.subject.len);
+    cr_assert_eq(scepkit_scep_issuer_and_subject_write(v.issuer, (scepkit_bytes){subj, csr.subject.len}, data,
+                                                       sizeof data, &dl),
+                 SCEPKIT_OK);
+    uint8_t *msg = srv_request_opts(&w, &c, SCEPKIT_MSG_CERTPOLL, (scepkit_bytes){data, dl}, NULL, &ml);
+    srv_answer a;
+    cr_assert_eq(srv_handle(&w, "PKIOperation", msg, ml, &a), SCEPKIT_OK);
+    cr_assert_eq(a.resp.status, SCEPKIT_STATUS_SUCCESS);
+    scepkit_scep_reply rep;
+    uint8_t *plain = NULL;
+    cr_assert_eq(srv_open_reply(&w, &c, &a, &rep, &plain), SCEPKIT_ERR_DECRYPT);
+    cr_assert_eq(rep.status, SCEPKIT_STATUS_FAILURE);
+    free(plain);
+    free(msg);
+    srv_answer_free(&a);
+    free(cert);
+    srv_client_free(&c);
+    srv_world_free(&w);
+}
+
 /* micromdm's scepclient derives the transactionID from the key, so a same-key renewal reuses it. */
 Test(server_handler, same_key_renewals_reusing_the_transaction_id_get_new_certificates_and_retries_replay)
 {

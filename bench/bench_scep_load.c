@@ -101,7 +101,8 @@ static int proc_stats(long pid, double *cpu, long *rss_kib)
         return -1;
     }
     unsigned long utime = 0, stime = 0;
-    /* fields after the name: state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime */
+    /* fields after the name: state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime
+     */
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) {
         return -1;
     }
@@ -218,15 +219,33 @@ int main(int argc, char **argv)
     int use_get = 0, legacy = 0, ch;
     while ((ch = getopt_long(argc, argv, "u:s:n:w:k:p:", opts, NULL)) != -1) {
         switch (ch) {
-        case 'u': url = optarg; break;
-        case 's': challenge = optarg; break;
-        case 'n': count = strtoul(optarg, NULL, 10); break;
-        case 'w': nworkers = strtoul(optarg, NULL, 10); break;
-        case 'k': nkeys = strtoul(optarg, NULL, 10); break;
-        case 'p': pid = strtol(optarg, NULL, 10); break;
-        case 1: use_get = 1; break;
-        case 2: legacy = 1; break;
-        case 3: serials_path = optarg; break;
+        case 'u':
+            url = optarg;
+            break;
+        case 's':
+            challenge = optarg;
+            break;
+        case 'n':
+            count = strtoul(optarg, NULL, 10);
+            break;
+        case 'w':
+            nworkers = strtoul(optarg, NULL, 10);
+            break;
+        case 'k':
+            nkeys = strtoul(optarg, NULL, 10);
+            break;
+        case 'p':
+            pid = strtol(optarg, NULL, 10);
+            break;
+        case 1:
+            use_get = 1;
+            break;
+        case 2:
+            legacy = 1;
+            break;
+        case 3:
+            serials_path = optarg;
+            break;
         default:
             fprintf(stderr, "usage: bench_scep_load -u URL -s CHALLENGE [-n COUNT] [-w WORKERS] [-k KEYS] [-p PID] "
                             "[--get] [--legacy] [--serials FILE]\n");
@@ -471,8 +490,8 @@ int main(int argc, char **argv)
     printf("latency:     p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", lat[i50] * 1e3, lat[i99] * 1e3,
            lat[count - 1] * 1e3);
     if (pid > 0) {
-        printf("server CPU:  %.2f ms per enrollment (%.2f s user+system for %zu)\n", (cpu1 - cpu0) * 1e3 / (double)count,
-               cpu1 - cpu0, count);
+        printf("server CPU:  %.2f ms per enrollment (%.2f s user+system for %zu)\n",
+               (cpu1 - cpu0) * 1e3 / (double)count, cpu1 - cpu0, count);
         printf("server RSS:  %ld KiB before, %ld KiB after\n", rss0, rss1);
     }
     printf("failures:    %zu\n", failures);

@@ -107,8 +107,8 @@ int main(int argc, char **argv)
         perror(argv[1]);
         goto out;
     }
-    printf("wrote %zu-byte CSR (signed %u time(s) by the element; scratch peak %zu of %zu bytes)\n", len,
-           se.sign_calls, arena.peak, sizeof scratch_mem);
+    printf("wrote %zu-byte CSR (signed %u time(s) by the element; scratch peak %zu of %zu bytes)\n", len, se.sign_calls,
+           arena.peak, sizeof scratch_mem);
     rc = 0;
 out:
     scepkit_softkey_free(&se.inner);

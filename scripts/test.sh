@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is needed, then
+# Runs every test: installs what is needed, checks the formatting, then
 #  1. gcc build (-Werror), all Criterion suites and fuzz-corpus replays through ctest;
 #  2. clang build with ASan+UBSan (-Werror), the same suite;
 #  3. a reduced-configuration build (features compiled out) and its tests;
@@ -12,6 +12,9 @@ bash scripts/setup.sh
 
 jobs=${JOBS:-2}
 export CRITERION_NO_EARLY_EXIT=1
+
+echo "== format check (.clang-format, clang-format 14)"
+git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror
 
 echo "== gcc build and tests"
 cmake -S . -B build/gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc >/dev/null

@@ -63,21 +63,21 @@ typedef enum scepkit_purpose {
 
 /** A certificate profile (template). Zero-initialise, then set what applies. */
 typedef struct scepkit_profile {
-    const char *name;                 /**< unique, 1..SCEPKIT_PROFILE_NAME_MAX characters */
+    const char *name; /**< unique, 1..SCEPKIT_PROFILE_NAME_MAX characters */
     scepkit_purpose purpose;
-    int non_repudiation;              /**< add nonRepudiation to keyUsage (off by default: Apple rejects it) */
-    const scepkit_bytes *ekus;        /**< extendedKeyUsage OID contents; NULL/0: clientAuth */
+    int non_repudiation;       /**< add nonRepudiation to keyUsage (off by default: Apple rejects it) */
+    const scepkit_bytes *ekus; /**< extendedKeyUsage OID contents; NULL/0: clientAuth */
     size_t eku_count;
-    int no_eku;                       /**< write no extendedKeyUsage at all (overrides the default clientAuth) */
-    int64_t validity;                 /**< seconds; 0 means one year (365 days) */
-    int allow_requested_validity;     /**< honour a validity end asked for by the request (EDITF_ATTRIBUTEENDDATE) */
-    int64_t max_validity;             /**< upper bound for a requested validity, seconds; 0: `validity` */
-    int64_t backdate;                 /**< notBefore = now - backdate (clock skew of clients); 0 means 300 s */
+    int no_eku;                         /**< write no extendedKeyUsage at all (overrides the default clientAuth) */
+    int64_t validity;                   /**< seconds; 0 means one year (365 days) */
+    int allow_requested_validity;       /**< honour a validity end asked for by the request (EDITF_ATTRIBUTEENDDATE) */
+    int64_t max_validity;               /**< upper bound for a requested validity, seconds; 0: `validity` */
+    int64_t backdate;                   /**< notBefore = now - backdate (clock skew of clients); 0 means 300 s */
     const scepkit_bytes *subject_attrs; /**< subject attribute OIDs copied from the request; NULL/0: all */
     size_t subject_attr_count;
-    unsigned san_types;               /**< SCEPKIT_PROFILE_SAN_* copied from the request; 0 means SCEPKIT_PROFILE_SAN_DEFAULT */
-    int no_sans;                      /**< copy no subjectAltName at all (overrides `san_types`) */
-    scepkit_md md;                    /**< signature digest; NONE = SHA-256 */
+    unsigned san_types; /**< SCEPKIT_PROFILE_SAN_* copied from the request; 0 means SCEPKIT_PROFILE_SAN_DEFAULT */
+    int no_sans;        /**< copy no subjectAltName at all (overrides `san_types`) */
+    scepkit_md md;      /**< signature digest; NONE = SHA-256 */
 } scepkit_profile;
 
 /** The profile for a request's keyUsage, NDES-style: digitalSignature alone -> SIGNATURE, keyEncipherment
@@ -94,12 +94,12 @@ SCEPKIT_API const scepkit_profile *scepkit_profile_find(const scepkit_profile *p
 
 /** What the handler hands the CA: a request it has authenticated and authorised. */
 typedef struct scepkit_ca_request {
-    scepkit_msg_type type;          /**< PKCSREQ or RENEWALREQ */
-    const scepkit_csr *csr;         /**< parsed, signature verified */
-    scepkit_bytes transaction_id;   /**< the same on a retry or a poll: a CA that queues must answer idempotently */
-    scepkit_bytes signer_cert;      /**< the certificate that signed the pkiMessage (the old one for renewals) */
-    int64_t now;                    /**< seconds since 1970 */
-    int64_t not_after;              /**< requested validity end, 0 for none (honoured only if the profile allows) */
+    scepkit_msg_type type;        /**< PKCSREQ or RENEWALREQ */
+    const scepkit_csr *csr;       /**< parsed, signature verified */
+    scepkit_bytes transaction_id; /**< the same on a retry or a poll: a CA that queues must answer idempotently */
+    scepkit_bytes signer_cert;    /**< the certificate that signed the pkiMessage (the old one for renewals) */
+    int64_t now;                  /**< seconds since 1970 */
+    int64_t not_after;            /**< requested validity end, 0 for none (honoured only if the profile allows) */
 } scepkit_ca_request;
 
 /** Outcome of issue(). */
@@ -147,23 +147,23 @@ typedef struct scepkit_ca {
 /** Configuration of the software CA. Zero-initialise, then set what applies. Everything pointed to must
  *  outlive the CA. */
 typedef struct scepkit_softca_config {
-    scepkit_bytes ca_cert;          /**< CA certificate DER (issuer name, SKI for the AKI, validity bound) */
-    scepkit_key ca_key;             /**< its key port (sign_digest) */
-    int key_thread_safe;            /**< the key port may be called concurrently (else calls are serialised) */
-    scepkit_store store;            /**< serials, index, revocations, CRL number */
-    scepkit_rng rng;                /**< serials; must be safe to call from several threads (scepkit_locked_rng) */
-    scepkit_clock clock;            /**< NULL ops: system time */
-    scepkit_bytes crl_dp_uri;       /**< cRLDistributionPoints URI in issued certificates, empty for none */
+    scepkit_bytes ca_cert;            /**< CA certificate DER (issuer name, SKI for the AKI, validity bound) */
+    scepkit_key ca_key;               /**< its key port (sign_digest) */
+    int key_thread_safe;              /**< the key port may be called concurrently (else calls are serialised) */
+    scepkit_store store;              /**< serials, index, revocations, CRL number */
+    scepkit_rng rng;                  /**< serials; must be safe to call from several threads (scepkit_locked_rng) */
+    scepkit_clock clock;              /**< NULL ops: system time */
+    scepkit_bytes crl_dp_uri;         /**< cRLDistributionPoints URI in issued certificates, empty for none */
     scepkit_bytes aia_ca_issuers_uri; /**< authorityInfoAccess caIssuers URI, empty for none */
-    scepkit_bytes aia_ocsp_uri;     /**< authorityInfoAccess OCSP URI, empty for none */
-    int64_t crl_validity;           /**< nextUpdate - thisUpdate, seconds; 0 means 7 days */
-    scepkit_md crl_md;              /**< CRL signature digest; NONE = SHA-256 */
+    scepkit_bytes aia_ocsp_uri;       /**< authorityInfoAccess OCSP URI, empty for none */
+    int64_t crl_validity;             /**< nextUpdate - thisUpdate, seconds; 0 means 7 days */
+    scepkit_md crl_md;                /**< CRL signature digest; NONE = SHA-256 */
 } scepkit_softca_config;
 
 /** The software CA: caller-owned, do not copy or move once initialised. */
 typedef struct scepkit_softca {
     scepkit_softca_config cfg;
-    scepkit_x509 ca;      /**< parsed `cfg.ca_cert` */
+    scepkit_x509 ca; /**< parsed `cfg.ca_cert` */
     pthread_mutex_t key_mu;
     int initialised;
 } scepkit_softca;

@@ -56,10 +56,11 @@
 #endif
 
 /* Consistency checks. */
-#if (SCEPKIT_WITH_SOFTKEY != 0 && SCEPKIT_WITH_SOFTKEY != 1) || (SCEPKIT_WITH_ECDSA != 0 && SCEPKIT_WITH_ECDSA != 1) || \
-    (SCEPKIT_WITH_RSA_OAEP != 0 && SCEPKIT_WITH_RSA_OAEP != 1) ||                                                     \
-    (SCEPKIT_WITH_LEGACY_CRYPTO != 0 && SCEPKIT_WITH_LEGACY_CRYPTO != 1) ||                                           \
-    (SCEPKIT_WITH_CSR_WRITE != 0 && SCEPKIT_WITH_CSR_WRITE != 1) ||                                                   \
+#if (SCEPKIT_WITH_SOFTKEY != 0 && SCEPKIT_WITH_SOFTKEY != 1) ||                                                        \
+    (SCEPKIT_WITH_ECDSA != 0 && SCEPKIT_WITH_ECDSA != 1) ||                                                            \
+    (SCEPKIT_WITH_RSA_OAEP != 0 && SCEPKIT_WITH_RSA_OAEP != 1) ||                                                      \
+    (SCEPKIT_WITH_LEGACY_CRYPTO != 0 && SCEPKIT_WITH_LEGACY_CRYPTO != 1) ||                                            \
+    (SCEPKIT_WITH_CSR_WRITE != 0 && SCEPKIT_WITH_CSR_WRITE != 1) ||                                                    \
     (SCEPKIT_WITH_CSR_PARSE != 0 && SCEPKIT_WITH_CSR_PARSE != 1) || (SCEPKIT_WITH_CURL != 0 && SCEPKIT_WITH_CURL != 1)
 #error "scepkit config: every SCEPKIT_WITH_* must be 0 or 1"
 #endif

@@ -37,14 +37,14 @@ extern "C" {
 
 /** subjectAltName kinds (GeneralName CHOICE numbers; UPN is an otherName). */
 typedef enum scepkit_san_type {
-    SCEPKIT_SAN_OTHER = 0, /**< otherName other than UPN: value is the whole DER of [0] */
-    SCEPKIT_SAN_EMAIL = 1, /**< rfc822Name */
-    SCEPKIT_SAN_DNS = 2,   /**< dNSName */
-    SCEPKIT_SAN_DIRNAME = 4, /**< directoryName (parse only): value is the Name DER */
-    SCEPKIT_SAN_URI = 6,   /**< uniformResourceIdentifier */
-    SCEPKIT_SAN_IP = 7,    /**< iPAddress: 4 or 16 raw bytes */
-    SCEPKIT_SAN_RID = 8,   /**< registeredID (parse only): OID contents */
-    SCEPKIT_SAN_UPN = 100, /**< otherName 1.3.6.1.4.1.311.20.2.3 with a UTF8String value */
+    SCEPKIT_SAN_OTHER = 0,    /**< otherName other than UPN: value is the whole DER of [0] */
+    SCEPKIT_SAN_EMAIL = 1,    /**< rfc822Name */
+    SCEPKIT_SAN_DNS = 2,      /**< dNSName */
+    SCEPKIT_SAN_DIRNAME = 4,  /**< directoryName (parse only): value is the Name DER */
+    SCEPKIT_SAN_URI = 6,      /**< uniformResourceIdentifier */
+    SCEPKIT_SAN_IP = 7,       /**< iPAddress: 4 or 16 raw bytes */
+    SCEPKIT_SAN_RID = 8,      /**< registeredID (parse only): OID contents */
+    SCEPKIT_SAN_UPN = 100,    /**< otherName 1.3.6.1.4.1.311.20.2.3 with a UTF8String value */
     SCEPKIT_SAN_UNKNOWN = 101 /**< x400Address / ediPartyName (parse only): raw DER */
 } scepkit_san_type;
 
@@ -73,14 +73,14 @@ typedef struct scepkit_san {
 typedef struct scepkit_csr_params {
     const scepkit_name_attr *subject; /**< subject attributes (e.g. from scepkit_name_from_string) */
     size_t subject_count;
-    scepkit_bytes subject_der;        /**< alternatively, an already encoded Name (used when subject_count is 0) */
-    scepkit_bytes challenge;          /**< challengePassword, empty for none; PrintableString if it fits, else UTF8String */
+    scepkit_bytes subject_der; /**< alternatively, an already encoded Name (used when subject_count is 0) */
+    scepkit_bytes challenge;   /**< challengePassword, empty for none; PrintableString if it fits, else UTF8String */
     const scepkit_san *sans;
     size_t san_count;
-    uint32_t key_usage;               /**< SCEPKIT_KU_* bits, 0 = no keyUsage extension (marked critical when present) */
-    const scepkit_bytes *ekus;        /**< extendedKeyUsage OID contents bytes */
+    uint32_t key_usage;        /**< SCEPKIT_KU_* bits, 0 = no keyUsage extension (marked critical when present) */
+    const scepkit_bytes *ekus; /**< extendedKeyUsage OID contents bytes */
     size_t eku_count;
-    scepkit_md md;                    /**< signature digest, SCEPKIT_MD_NONE means SHA-256 */
+    scepkit_md md; /**< signature digest, SCEPKIT_MD_NONE means SHA-256 */
 } scepkit_csr_params;
 
 /** Worst-case scratch for scepkit_csr_write(): the public key and the signature. */
@@ -111,31 +111,32 @@ typedef enum scepkit_sig_alg {
 
 /** A parsed CSR: views into the caller's input, which must outlive it. */
 typedef struct scepkit_csr {
-    scepkit_bytes der;           /**< the whole CSR */
-    scepkit_bytes tbs;           /**< CertificationRequestInfo, the signed part (tag included) */
-    scepkit_bytes subject;       /**< Name DER (tag included) */
-    scepkit_bytes spki;          /**< SubjectPublicKeyInfo DER (tag included) */
-    scepkit_key_type key_type;   /**< from the SPKI (SCEPKIT_KEY_NONE if not RSA/P-256/P-384) */
+    scepkit_bytes der;         /**< the whole CSR */
+    scepkit_bytes tbs;         /**< CertificationRequestInfo, the signed part (tag included) */
+    scepkit_bytes subject;     /**< Name DER (tag included) */
+    scepkit_bytes spki;        /**< SubjectPublicKeyInfo DER (tag included) */
+    scepkit_key_type key_type; /**< from the SPKI (SCEPKIT_KEY_NONE if not RSA/P-256/P-384) */
     size_t key_bits;
-    scepkit_bytes attributes;    /**< contents of the [0] attributes (may be empty) */
-    scepkit_bytes challenge;     /**< challengePassword contents (empty when absent) */
+    scepkit_bytes attributes; /**< contents of the [0] attributes (may be empty) */
+    scepkit_bytes challenge;  /**< challengePassword contents (empty when absent) */
     int has_challenge;
-    scepkit_bytes extensions;    /**< Extensions SEQUENCE DER from extensionRequest (tag included), empty when absent */
-    uint32_t key_usage;          /**< SCEPKIT_KU_* bits when has_key_usage */
+    scepkit_bytes extensions; /**< Extensions SEQUENCE DER from extensionRequest (tag included), empty when absent */
+    uint32_t key_usage;       /**< SCEPKIT_KU_* bits when has_key_usage */
     int has_key_usage;
-    scepkit_bytes san;           /**< GeneralNames DER (tag included), empty when absent */
-    scepkit_bytes eku;           /**< ExtKeyUsageSyntax DER (tag included), empty when absent */
-    scepkit_bytes sig_alg_oid;   /**< signatureAlgorithm OID contents */
+    scepkit_bytes san;         /**< GeneralNames DER (tag included), empty when absent */
+    scepkit_bytes eku;         /**< ExtKeyUsageSyntax DER (tag included), empty when absent */
+    scepkit_bytes sig_alg_oid; /**< signatureAlgorithm OID contents */
     scepkit_sig_alg sig_alg;
-    scepkit_md sig_md;           /**< digest named by the algorithm; SCEPKIT_MD_NONE for plain rsaEncryption */
-    scepkit_bytes signature;     /**< signature bits (after the unused-bits octet) */
+    scepkit_md sig_md;       /**< digest named by the algorithm; SCEPKIT_MD_NONE for plain rsaEncryption */
+    scepkit_bytes signature; /**< signature bits (after the unused-bits octet) */
 } scepkit_csr;
 
 /**
  * Parses a DER CSR. Pure function of its bytes: no crypto, no allocation. Strict DER; the whole of
  * `der` must be the CSR (trailing bytes are an error). On error `*out` is zeroed.
  * @return SCEPKIT_OK, DER errors (SCEPKIT_ERR_DER_*), SCEPKIT_ERR_CSR_VERSION, SCEPKIT_ERR_CSR_ATTRIBUTE,
- *         SCEPKIT_ERR_CSR_EXTENSION, SCEPKIT_ERR_UNKNOWN_ALGORITHM, SCEPKIT_ERR_CHALLENGE_TOO_LONG, SCEPKIT_ERR_DISABLED.
+ *         SCEPKIT_ERR_CSR_EXTENSION, SCEPKIT_ERR_UNKNOWN_ALGORITHM, SCEPKIT_ERR_CHALLENGE_TOO_LONG,
+ * SCEPKIT_ERR_DISABLED.
  */
 SCEPKIT_API scepkit_err scepkit_csr_parse(scepkit_bytes der, scepkit_csr *out);
 
@@ -161,7 +162,7 @@ SCEPKIT_API scepkit_err scepkit_csr_next_eku(const scepkit_csr *csr, scepkit_csr
 
 /** One requested extension. */
 typedef struct scepkit_extension {
-    scepkit_bytes oid;   /**< contents bytes */
+    scepkit_bytes oid; /**< contents bytes */
     int critical;
     scepkit_bytes value; /**< extnValue contents (the DER of the extension's own value) */
 } scepkit_extension;

@@ -78,9 +78,8 @@ SCEPKIT_API scepkit_err scepkit_key_public(scepkit_key key, uint8_t *out, size_t
 SCEPKIT_API scepkit_err scepkit_key_sign_digest(scepkit_key key, scepkit_md md, const uint8_t *digest,
                                                 size_t digest_len, uint8_t *sig, size_t cap, size_t *sig_len);
 /** Calls key.ops->decrypt (checks for NULL ops). */
-SCEPKIT_API scepkit_err scepkit_key_decrypt(scepkit_key key, scepkit_rsa_pad pad, scepkit_md oaep_md,
-                                            const uint8_t *in, size_t in_len, uint8_t *out, size_t cap,
-                                            size_t *out_len);
+SCEPKIT_API scepkit_err scepkit_key_decrypt(scepkit_key key, scepkit_rsa_pad pad, scepkit_md oaep_md, const uint8_t *in,
+                                            size_t in_len, uint8_t *out, size_t cap, size_t *out_len);
 
 /**
  * Unwraps a content-encryption key of exactly `cek_len` bytes without a padding oracle (RFC 3218 §2.3.2).
@@ -118,9 +117,9 @@ typedef struct scepkit_softkey {
     union {
         uint64_t u64[4];
         void *ptr;
-    } opaque;         /**< the backend's key context (pointers into the backend's heap) */
-    scepkit_rng rng;  /**< for blinding and randomised padding */
-    int backend_err;  /**< raw backend code of the last failure */
+    } opaque;        /**< the backend's key context (pointers into the backend's heap) */
+    scepkit_rng rng; /**< for blinding and randomised padding */
+    int backend_err; /**< raw backend code of the last failure */
     int initialised;
 } scepkit_softkey;
 
@@ -135,7 +134,8 @@ SCEPKIT_API void scepkit_softkey_init(scepkit_softkey *sk, scepkit_rng rng);
 SCEPKIT_API scepkit_err scepkit_softkey_parse(scepkit_softkey *sk, scepkit_bytes key, scepkit_bytes password);
 
 /**
- * Generates a key: RSA with `bits` (2048..SCEPKIT_MAX_RSA_BITS, multiple of 8, e=65537), or EC P-256/P-384 (`bits` ignored).
+ * Generates a key: RSA with `bits` (2048..SCEPKIT_MAX_RSA_BITS, multiple of 8, e=65537), or EC P-256/P-384 (`bits`
+ * ignored).
  * @return SCEPKIT_OK, SCEPKIT_ERR_KEY_TYPE, SCEPKIT_ERR_RNG, SCEPKIT_ERR_BACKEND, SCEPKIT_ERR_DISABLED.
  */
 SCEPKIT_API scepkit_err scepkit_softkey_generate(scepkit_softkey *sk, scepkit_key_type type, size_t bits);

@@ -25,11 +25,12 @@ extern "C" {
 
 /** One attribute of a name: OID contents bytes and the value (text as written; escapes resolved by the writer). */
 typedef struct scepkit_name_attr {
-    scepkit_bytes oid;      /**< OID contents bytes (no tag/length) */
-    scepkit_bytes value;    /**< raw text (may contain RFC 4514 escapes if `escaped`) or, from the parser, the string contents */
-    uint8_t string_tag;     /**< ASN.1 string tag; 0 = choose by attribute (writer); set by the parser */
-    uint8_t escaped;        /**< value still contains backslash escapes (writer resolves them) */
-    uint8_t multi_valued;   /**< this attribute joins the previous one in the same RDN ('+') */
+    scepkit_bytes oid; /**< OID contents bytes (no tag/length) */
+    scepkit_bytes
+        value; /**< raw text (may contain RFC 4514 escapes if `escaped`) or, from the parser, the string contents */
+    uint8_t string_tag;   /**< ASN.1 string tag; 0 = choose by attribute (writer); set by the parser */
+    uint8_t escaped;      /**< value still contains backslash escapes (writer resolves them) */
+    uint8_t multi_valued; /**< this attribute joins the previous one in the same RDN ('+') */
 } scepkit_name_attr;
 
 /** Maximum attributes a name string may have. */
@@ -73,7 +74,8 @@ SCEPKIT_API scepkit_err scepkit_name_next(scepkit_bytes name, scepkit_name_iter 
 /**
  * Formats a DER Name as text in encoding order, `CN=dev1, O=Acme, C=US`, escaping per RFC 4514;
  * unknown attributes as dotted OIDs; non-text values as `#hex`. NUL-terminated. For a name written from text
- * with default string types, the text parses back (scepkit_name_from_string()) to the same DER. When the buffer is too small `out` holds an empty string.
+ * with default string types, the text parses back (scepkit_name_from_string()) to the same DER. When the buffer is too
+ * small `out` holds an empty string.
  * @return SCEPKIT_OK, SCEPKIT_ERR_BUFFER_TOO_SMALL (with `*len` = size needed, excluding NUL), DER errors.
  */
 SCEPKIT_API scepkit_err scepkit_name_format(scepkit_bytes name, char *out, size_t cap, size_t *len);

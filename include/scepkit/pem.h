@@ -42,13 +42,12 @@ SCEPKIT_API scepkit_err scepkit_base64_decode(scepkit_bytes in, scepkit_b64 alph
  * `*label_out` then points at overwritten bytes). Partial output is wiped on failure.
  * @return SCEPKIT_OK, SCEPKIT_ERR_NOT_FOUND, SCEPKIT_ERR_ENCODING, SCEPKIT_ERR_BUFFER_TOO_SMALL.
  */
-SCEPKIT_API scepkit_err scepkit_pem_decode(scepkit_bytes text, const char *label, uint8_t *out, size_t cap,
-                                           size_t *len, scepkit_bytes *label_out, size_t *consumed);
+SCEPKIT_API scepkit_err scepkit_pem_decode(scepkit_bytes text, const char *label, uint8_t *out, size_t cap, size_t *len,
+                                           scepkit_bytes *label_out, size_t *consumed);
 
 /** Encodes DER as PEM with 64-character lines and a final newline, NUL-terminated (`*len` excludes the NUL).
  *  @return SCEPKIT_OK, SCEPKIT_ERR_BUFFER_TOO_SMALL (with `*len` = size needed without NUL), SCEPKIT_ERR_ARG. */
-SCEPKIT_API scepkit_err scepkit_pem_encode(scepkit_bytes der, const char *label, char *out, size_t cap,
-                                           size_t *len);
+SCEPKIT_API scepkit_err scepkit_pem_encode(scepkit_bytes der, const char *label, char *out, size_t cap, size_t *len);
 
 /** True when `data` looks like PEM text (starts, after whitespace, with "-----BEGIN "). */
 SCEPKIT_API int scepkit_is_pem(scepkit_bytes data);

@@ -55,11 +55,11 @@ typedef enum scepkit_verdict {
 
 /** What a policy sees. Everything has been authenticated except the challenge. */
 typedef struct scepkit_policy_request {
-    scepkit_msg_type type;          /**< PKCSREQ or RENEWALREQ */
-    const scepkit_csr *csr;         /**< parsed, self-signature verified; `csr->challenge` is the challengePassword */
+    scepkit_msg_type type;  /**< PKCSREQ or RENEWALREQ */
+    const scepkit_csr *csr; /**< parsed, self-signature verified; `csr->challenge` is the challengePassword */
     scepkit_bytes transaction_id;
-    scepkit_bytes signer_cert;      /**< the certificate that signed the pkiMessage */
-    int renewal_signer_valid;       /**< 1: signed by a valid, unrevoked certificate of this CA for the same subject */
+    scepkit_bytes signer_cert; /**< the certificate that signed the pkiMessage */
+    int renewal_signer_valid;  /**< 1: signed by a valid, unrevoked certificate of this CA for the same subject */
     int64_t now;
     const scepkit_profile *profiles; /**< the server's profiles (a policy naming one must name an existing one) */
     size_t profile_count;
@@ -68,10 +68,10 @@ typedef struct scepkit_policy_request {
 /** A policy's decision. The handler sets REJECT/badRequest and empty fields before the call (fail closed). */
 typedef struct scepkit_policy_decision {
     scepkit_verdict verdict;
-    scepkit_fail_info fail_info;                  /**< REJECT */
-    char reason[SCEPKIT_FAIL_TEXT_MAX + 1];       /**< REJECT: failInfoText and audit text (never echo secrets) */
-    char profile[SCEPKIT_PROFILE_NAME_MAX + 1];   /**< ACCEPT/PENDING: forced profile; empty: chosen by purpose */
-    int64_t not_after;                            /**< requested validity end, 0 for the profile's */
+    scepkit_fail_info fail_info;                /**< REJECT */
+    char reason[SCEPKIT_FAIL_TEXT_MAX + 1];     /**< REJECT: failInfoText and audit text (never echo secrets) */
+    char profile[SCEPKIT_PROFILE_NAME_MAX + 1]; /**< ACCEPT/PENDING: forced profile; empty: chosen by purpose */
+    int64_t not_after;                          /**< requested validity end, 0 for the profile's */
 } scepkit_policy_decision;
 
 /** Policy operations. `check` returns SCEPKIT_OK with a decision, or an error when it could not decide
@@ -110,11 +110,11 @@ SCEPKIT_API void scepkit_policy_static_free(scepkit_policy_static *p);
 
 /** One-time-password policy. Zero-initialise, then set the fields. */
 typedef struct scepkit_policy_otp {
-    scepkit_store store;       /**< where the salted hashes live */
-    scepkit_rng rng;           /**< thread-safe (scepkit_locked_rng) */
-    scepkit_clock clock;       /**< NULL ops: system time */
-    int64_t lifetime;          /**< seconds a password stays valid; 0 means 1 hour (NDES default) */
-    unsigned max_outstanding;  /**< passwords valid at once; 0 means 100 */
+    scepkit_store store;      /**< where the salted hashes live */
+    scepkit_rng rng;          /**< thread-safe (scepkit_locked_rng) */
+    scepkit_clock clock;      /**< NULL ops: system time */
+    int64_t lifetime;         /**< seconds a password stays valid; 0 means 1 hour (NDES default) */
+    unsigned max_outstanding; /**< passwords valid at once; 0 means 100 */
 } scepkit_policy_otp;
 
 /**
@@ -139,12 +139,12 @@ typedef struct scepkit_token_key {
 
 /** What a token binds. Views: into the caller's data when issuing, into the caller's buffer when read. */
 typedef struct scepkit_token_claims {
-    scepkit_bytes subject;   /**< expected subject Name DER (tag included) */
-    scepkit_bytes sans;      /**< allowed subjectAltName GeneralNames DER (tag included), empty for none */
-    scepkit_bytes profile;   /**< profile name, empty: by purpose */
-    int64_t expires;         /**< seconds since 1970 */
-    uint32_t validity_days;  /**< requested certificate validity, 0: the profile's */
-    uint32_t kid;            /**< read: the key that protected it */
+    scepkit_bytes subject;  /**< expected subject Name DER (tag included) */
+    scepkit_bytes sans;     /**< allowed subjectAltName GeneralNames DER (tag included), empty for none */
+    scepkit_bytes profile;  /**< profile name, empty: by purpose */
+    int64_t expires;        /**< seconds since 1970 */
+    uint32_t validity_days; /**< requested certificate validity, 0: the profile's */
+    uint32_t kid;           /**< read: the key that protected it */
 } scepkit_token_claims;
 
 /** Longest token text (challengePassword limit). */
@@ -155,8 +155,8 @@ typedef struct scepkit_token_claims {
  * @return SCEPKIT_OK, SCEPKIT_ERR_TOKEN_TOO_LONG (the claims do not fit 255 characters: shorten the subject or
  *         SANs), SCEPKIT_ERR_BUFFER_TOO_SMALL (`*len` = length needed without NUL), SCEPKIT_ERR_ARG.
  */
-SCEPKIT_API scepkit_err scepkit_token_issue(const scepkit_token_key *key, const scepkit_token_claims *claims,
-                                            char *out, size_t cap, size_t *len);
+SCEPKIT_API scepkit_err scepkit_token_issue(const scepkit_token_key *key, const scepkit_token_claims *claims, char *out,
+                                            size_t cap, size_t *len);
 
 /**
  * Checks a token's MAC (against the key its kid names) and expiry, then decodes its claims into `buf`
@@ -171,7 +171,7 @@ SCEPKIT_API scepkit_err scepkit_token_verify(const scepkit_token_key *keys, size
 typedef struct scepkit_policy_token {
     const scepkit_token_key *keys; /**< accepted keys (current and previous, for rotation) */
     size_t key_count;
-    scepkit_clock clock;           /**< NULL ops: system time */
+    scepkit_clock clock; /**< NULL ops: system time */
 } scepkit_policy_token;
 
 /** Its policy port. The check accepts a CSR whose subject equals the token's (attribute by attribute,

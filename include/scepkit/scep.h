@@ -99,34 +99,35 @@ SCEPKIT_API scepkit_err scepkit_scep_self_signed(scepkit_bytes subject_der, scep
                                                  size_t cap, size_t *len);
 
 /** IssuerAndSubject ::= SEQUENCE { issuer Name, subject Name } (CertPoll messageData). */
-SCEPKIT_API scepkit_err scepkit_scep_issuer_and_subject_write(scepkit_bytes issuer, scepkit_bytes subject,
-                                                              uint8_t *out, size_t cap, size_t *len);
+SCEPKIT_API scepkit_err scepkit_scep_issuer_and_subject_write(scepkit_bytes issuer, scepkit_bytes subject, uint8_t *out,
+                                                              size_t cap, size_t *len);
 /** IssuerAndSerialNumber ::= SEQUENCE { issuer Name, serialNumber INTEGER } (GetCert/GetCRL messageData).
  *  `serial` is INTEGER contents as in scepkit_x509.serial. */
-SCEPKIT_API scepkit_err scepkit_scep_issuer_and_serial_write(scepkit_bytes issuer, scepkit_bytes serial,
-                                                             uint8_t *out, size_t cap, size_t *len);
+SCEPKIT_API scepkit_err scepkit_scep_issuer_and_serial_write(scepkit_bytes issuer, scepkit_bytes serial, uint8_t *out,
+                                                             size_t cap, size_t *len);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Requests (client builds, server opens) */
 
 /** A request to build. Zero-initialise, then set what applies. */
 typedef struct scepkit_scep_request_params {
-    scepkit_msg_type type;                       /**< PKCSREQ, RENEWALREQ, CERTPOLL, GETCERT, GETCRL */
-    scepkit_bytes transaction_id;                /**< printable text, 1..SCEPKIT_TRANSACTION_ID_MAX */
-    uint8_t sender_nonce[SCEPKIT_NONCE_LEN];     /**< fresh random per message (the caller keeps it to check the reply) */
-    scepkit_bytes message_data;                  /**< CSR DER, IssuerAndSubject DER or IssuerAndSerialNumber DER */
-    scepkit_bytes signer_cert;                   /**< self-signed (PKCSReq) or existing certificate (RenewalReq) */
-    scepkit_key signer_key;                      /**< its key port */
-    scepkit_md md;                               /**< NONE means SHA-256 */
+    scepkit_msg_type type;                   /**< PKCSREQ, RENEWALREQ, CERTPOLL, GETCERT, GETCRL */
+    scepkit_bytes transaction_id;            /**< printable text, 1..SCEPKIT_TRANSACTION_ID_MAX */
+    uint8_t sender_nonce[SCEPKIT_NONCE_LEN]; /**< fresh random per message (the caller keeps it to check the reply) */
+    scepkit_bytes message_data;              /**< CSR DER, IssuerAndSubject DER or IssuerAndSerialNumber DER */
+    scepkit_bytes signer_cert;               /**< self-signed (PKCSReq) or existing certificate (RenewalReq) */
+    scepkit_key signer_key;                  /**< its key port */
+    scepkit_md md;                           /**< NONE means SHA-256 */
     scepkit_cms_sig_style sig_style;
-    scepkit_bytes recipient_cert;                /**< CA or RA encryption certificate */
-    scepkit_cipher cipher;                       /**< NONE means AES-128-CBC; single DES refused */
+    scepkit_bytes recipient_cert; /**< CA or RA encryption certificate */
+    scepkit_cipher cipher;        /**< NONE means AES-128-CBC; single DES refused */
     scepkit_rng rng;
-    int64_t signing_time;                        /**< 0: no signingTime attribute */
+    int64_t signing_time; /**< 0: no signingTime attribute */
 } scepkit_scep_request_params;
 
 /** Worst-case scratch for scepkit_scep_request_write(): the EnvelopedData plus the CMS signer. */
-#define SCEPKIT_SCEP_REQUEST_SCRATCH(message_data_len) ((size_t)(message_data_len) + 2048 + SCEPKIT_CMS_SIGNED_WRITE_SCRATCH(512))
+#define SCEPKIT_SCEP_REQUEST_SCRATCH(message_data_len)                                                                 \
+    ((size_t)(message_data_len) + 2048 + SCEPKIT_CMS_SIGNED_WRITE_SCRATCH(512))
 
 /**
  * Builds a request pkiMessage into `out`.
@@ -145,27 +146,27 @@ typedef struct scepkit_scep_open_request_params {
     scepkit_bytes recipient_cert; /**< our (CA or RA) encryption certificate */
     scepkit_key recipient_key;    /**< its key port (decrypt) */
     scepkit_rng rng;
-    int allow_legacy;             /**< accept single DES and MD5 */
+    int allow_legacy; /**< accept single DES and MD5 */
 } scepkit_scep_open_request_params;
 
 /** An opened request: views into the message and into the caller's plaintext buffer. */
 typedef struct scepkit_scep_request {
-    int reply_possible;           /**< the fields below needed for a CertRep FAILURE are valid (set even on error
-                                       once the signed attributes and signer certificate were read) */
+    int reply_possible; /**< the fields below needed for a CertRep FAILURE are valid (set even on error
+                             once the signed attributes and signer certificate were read) */
     scepkit_msg_type type;
     char transaction_id[SCEPKIT_TRANSACTION_ID_MAX + 1];
     uint8_t sender_nonce[SCEPKIT_NONCE_LEN];
-    scepkit_bytes signer_cert;    /**< the certificate that signed the request (into the message) */
-    scepkit_md md;                /**< digest the requester used (reply with the same) */
+    scepkit_bytes signer_cert;       /**< the certificate that signed the request (into the message) */
+    scepkit_md md;                   /**< digest the requester used (reply with the same) */
     scepkit_cms_sig_style sig_style; /**< signatureAlgorithm style the requester used */
-    scepkit_cipher cipher;        /**< content cipher the requester used (reply with the same, legacy rules apply) */
+    scepkit_cipher cipher;           /**< content cipher the requester used (reply with the same, legacy rules apply) */
     int has_signing_time;
     int64_t signing_time;
-    scepkit_bytes message_data;   /**< decrypted messageData (into the caller's buffer) */
-    scepkit_csr csr;              /**< PKCSREQ/RENEWALREQ: the parsed request (not yet verified: see scepkit_csr_verify) */
-    scepkit_bytes issuer;         /**< CERTPOLL, GETCERT, GETCRL: issuer Name DER */
-    scepkit_bytes subject;        /**< CERTPOLL: subject Name DER */
-    scepkit_bytes serial;         /**< GETCERT, GETCRL: serial INTEGER contents */
+    scepkit_bytes message_data; /**< decrypted messageData (into the caller's buffer) */
+    scepkit_csr csr;       /**< PKCSREQ/RENEWALREQ: the parsed request (not yet verified: see scepkit_csr_verify) */
+    scepkit_bytes issuer;  /**< CERTPOLL, GETCERT, GETCRL: issuer Name DER */
+    scepkit_bytes subject; /**< CERTPOLL: subject Name DER */
+    scepkit_bytes serial;  /**< GETCERT, GETCRL: serial INTEGER contents */
 } scepkit_scep_request;
 
 /**
@@ -198,35 +199,36 @@ SCEPKIT_API scepkit_fail_info scepkit_scep_fail_info_for(scepkit_err e);
 
 /** A CertRep to build. Zero-initialise, then set what applies. */
 typedef struct scepkit_scep_reply_params {
-    scepkit_bytes transaction_id;                 /**< the request's */
-    uint8_t recipient_nonce[SCEPKIT_NONCE_LEN];   /**< the request's senderNonce */
-    uint8_t sender_nonce[SCEPKIT_NONCE_LEN];      /**< fresh random */
+    scepkit_bytes transaction_id;               /**< the request's */
+    uint8_t recipient_nonce[SCEPKIT_NONCE_LEN]; /**< the request's senderNonce */
+    uint8_t sender_nonce[SCEPKIT_NONCE_LEN];    /**< fresh random */
     scepkit_pki_status status;
-    scepkit_fail_info fail_info;                  /**< FAILURE only */
-    scepkit_bytes fail_info_text;                 /**< FAILURE only, optional (UTF-8) */
-    const scepkit_bytes *certs;                   /**< SUCCESS: certificates to deliver (issued one first) */
+    scepkit_fail_info fail_info;  /**< FAILURE only */
+    scepkit_bytes fail_info_text; /**< FAILURE only, optional (UTF-8) */
+    const scepkit_bytes *certs;   /**< SUCCESS: certificates to deliver (issued one first) */
     size_t cert_count;
-    const scepkit_bytes *crls;                    /**< SUCCESS to GetCRL: the CRL */
+    const scepkit_bytes *crls; /**< SUCCESS to GetCRL: the CRL */
     size_t crl_count;
-    scepkit_bytes recipient_cert;                 /**< SUCCESS: the requester's signer certificate (encrypt to it) */
-    scepkit_cipher cipher;                        /**< SUCCESS: content cipher; NONE = AES-128-CBC */
-    int allow_legacy;                             /**< allow single DES (never the default) */
-    scepkit_bytes signer_cert;                    /**< CA or RA signing certificate */
+    scepkit_bytes recipient_cert; /**< SUCCESS: the requester's signer certificate (encrypt to it) */
+    scepkit_cipher cipher;        /**< SUCCESS: content cipher; NONE = AES-128-CBC */
+    int allow_legacy;             /**< allow single DES (never the default) */
+    scepkit_bytes signer_cert;    /**< CA or RA signing certificate */
     scepkit_key signer_key;
-    const scepkit_bytes *extra_certs;             /**< certificates to embed in the outer SignedData besides the signer's */
+    const scepkit_bytes *extra_certs; /**< certificates to embed in the outer SignedData besides the signer's */
     size_t extra_cert_count;
-    scepkit_md md;                                /**< NONE means SHA-256 */
+    scepkit_md md; /**< NONE means SHA-256 */
     scepkit_cms_sig_style sig_style;
     scepkit_rng rng;
-    int64_t signing_time;                         /**< 0: no signingTime */
-    scepkit_bytes password;                       /**< SUCCESS to an EC requester: the challengePassword of its
-                                                       request; the reply is then enveloped to a
-                                                       PasswordRecipientInfo keyed by it (RFC 8894 §3.1, RFC 3211).
-                                                       Ignored for an RSA requester (key transport). */
+    int64_t signing_time;   /**< 0: no signingTime */
+    scepkit_bytes password; /**< SUCCESS to an EC requester: the challengePassword of its
+                                 request; the reply is then enveloped to a
+                                 PasswordRecipientInfo keyed by it (RFC 8894 §3.1, RFC 3211).
+                                 Ignored for an RSA requester (key transport). */
 } scepkit_scep_reply_params;
 
 /** Worst-case scratch for scepkit_scep_reply_write(), given the total size of certs and CRLs delivered. */
-#define SCEPKIT_SCEP_REPLY_SCRATCH(payload_len) (2 * (size_t)(payload_len) + 4096 + SCEPKIT_CMS_SIGNED_WRITE_SCRATCH(512))
+#define SCEPKIT_SCEP_REPLY_SCRATCH(payload_len)                                                                        \
+    (2 * (size_t)(payload_len) + 4096 + SCEPKIT_CMS_SIGNED_WRITE_SCRATCH(512))
 
 /**
  * Builds a CertRep (messageType 3) signed with `signer_key`: SUCCESS carries a certs-only SignedData of `certs`
@@ -254,29 +256,29 @@ SCEPKIT_API scepkit_err scepkit_scep_reply_write(const scepkit_scep_reply_params
 
 /** How a client opens a CertRep. */
 typedef struct scepkit_scep_open_reply_params {
-    scepkit_bytes transaction_id;                 /**< ours: must match */
-    uint8_t sender_nonce[SCEPKIT_NONCE_LEN];      /**< ours: the reply's recipientNonce must equal it */
-    const scepkit_bytes *signer_certs;            /**< acceptable CertRep signers (CA or RA signing certs); required */
+    scepkit_bytes transaction_id;            /**< ours: must match */
+    uint8_t sender_nonce[SCEPKIT_NONCE_LEN]; /**< ours: the reply's recipientNonce must equal it */
+    const scepkit_bytes *signer_certs;       /**< acceptable CertRep signers (CA or RA signing certs); required */
     size_t signer_cert_count;
-    scepkit_bytes our_cert;                       /**< the certificate our request was signed with (decryption) */
+    scepkit_bytes our_cert; /**< the certificate our request was signed with (decryption) */
     scepkit_key our_key;
     scepkit_rng rng;
-    int allow_legacy;                             /**< accept single DES / MD5 replies (micromdm answers with DES) */
-    scepkit_bytes password;                       /**< EC requesters: the challengePassword we sent; a SUCCESS
-                                                       envelope holding a PasswordRecipientInfo is opened with it
-                                                       (then `our_key` is not used). Empty: key transport only. */
+    int allow_legacy;       /**< accept single DES / MD5 replies (micromdm answers with DES) */
+    scepkit_bytes password; /**< EC requesters: the challengePassword we sent; a SUCCESS
+                                 envelope holding a PasswordRecipientInfo is opened with it
+                                 (then `our_key` is not used). Empty: key transport only. */
 } scepkit_scep_open_reply_params;
 
 /** An opened CertRep. */
 typedef struct scepkit_scep_reply {
     scepkit_pki_status status;
-    scepkit_fail_info fail_info;                  /**< FAILURE */
+    scepkit_fail_info fail_info;                    /**< FAILURE */
     char fail_info_text[SCEPKIT_FAIL_TEXT_MAX + 1]; /**< FAILURE, may be empty */
-    uint8_t sender_nonce[SCEPKIT_NONCE_LEN];      /**< the server's (a client may echo it) */
+    uint8_t sender_nonce[SCEPKIT_NONCE_LEN];        /**< the server's (a client may echo it) */
     scepkit_md md;
-    scepkit_cipher cipher;                        /**< SUCCESS: the cipher the server used */
-    scepkit_bytes certs_only;                     /**< SUCCESS: the decrypted degenerate SignedData (caller's buffer) */
-    scepkit_cms_signed certs;                     /**< SUCCESS: it parsed (iterate with scepkit_cms_next_cert/next_crl) */
+    scepkit_cipher cipher;    /**< SUCCESS: the cipher the server used */
+    scepkit_bytes certs_only; /**< SUCCESS: the decrypted degenerate SignedData (caller's buffer) */
+    scepkit_cms_signed certs; /**< SUCCESS: it parsed (iterate with scepkit_cms_next_cert/next_crl) */
 } scepkit_scep_reply;
 
 /**

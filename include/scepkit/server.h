@@ -104,11 +104,11 @@ typedef struct scepkit_server_event {
     scepkit_event_type type;
     scepkit_msg_type msg_type;
     scepkit_bytes transaction_id;
-    scepkit_bytes subject;        /**< requested subject Name DER, when known */
-    scepkit_bytes cert;           /**< ISSUED: the certificate */
-    scepkit_fail_info fail_info;  /**< REJECTED, FAILURE */
-    const char *reason;           /**< REJECTED, FAILURE: text (never NULL) */
-    scepkit_err error;            /**< FAILURE: the local error behind it */
+    scepkit_bytes subject;       /**< requested subject Name DER, when known */
+    scepkit_bytes cert;          /**< ISSUED: the certificate */
+    scepkit_fail_info fail_info; /**< REJECTED, FAILURE */
+    const char *reason;          /**< REJECTED, FAILURE: text (never NULL) */
+    scepkit_err error;           /**< FAILURE: the local error behind it */
 } scepkit_server_event;
 
 /** Notification hook (audit, MDM callbacks). Called synchronously from the handling thread, so it must be
@@ -132,56 +132,56 @@ typedef enum scepkit_reply_sig_style {
 typedef struct scepkit_server_config {
     /* Identity. CA mode: `ca_key` decrypts requests and signs CertReps. RA mode (both RA certs set): the RA
      * encryption key decrypts, the RA signing key signs (they may be the same certificate and key). */
-    scepkit_bytes ca_cert;                /**< CA certificate DER (required) */
-    scepkit_key ca_key;                   /**< CA mode: its key port (decrypt, sign_digest) */
-    scepkit_bytes ra_sign_cert;           /**< RA mode: signing certificate */
+    scepkit_bytes ca_cert;      /**< CA certificate DER (required) */
+    scepkit_key ca_key;         /**< CA mode: its key port (decrypt, sign_digest) */
+    scepkit_bytes ra_sign_cert; /**< RA mode: signing certificate */
     scepkit_key ra_sign_key;
-    scepkit_bytes ra_enc_cert;            /**< RA mode: encryption certificate (RSA) */
+    scepkit_bytes ra_enc_cert; /**< RA mode: encryption certificate (RSA) */
     scepkit_key ra_enc_key;
-    const scepkit_bytes *chain;           /**< intermediate certificates sent with GetCACert in RA mode */
+    const scepkit_bytes *chain; /**< intermediate certificates sent with GetCACert in RA mode */
     size_t chain_count;
-    const scepkit_bytes *next_ca_certs;   /**< GetNextCACert: the next CA certificate and any next RA certificates */
+    const scepkit_bytes *next_ca_certs; /**< GetNextCACert: the next CA certificate and any next RA certificates */
     size_t next_ca_cert_count;
-    int keys_thread_safe;                 /**< the key ports above may be called concurrently (else serialised) */
+    int keys_thread_safe; /**< the key ports above may be called concurrently (else serialised) */
 
     /* Back ends. */
-    scepkit_ca ca;                        /**< issues (e.g. scepkit_softca_port()) */
-    scepkit_store store;                  /**< transactions and renewal revocation checks */
-    scepkit_policy policy;                /**< challenge policy; NULL ops: every request is REJECTED */
-    scepkit_rng rng;                      /**< thread-safe (scepkit_locked_rng_port()) */
-    scepkit_clock clock;                  /**< NULL ops: system time */
-    const scepkit_profile *profiles;      /**< at least one */
+    scepkit_ca ca;                   /**< issues (e.g. scepkit_softca_port()) */
+    scepkit_store store;             /**< transactions and renewal revocation checks */
+    scepkit_policy policy;           /**< challenge policy; NULL ops: every request is REJECTED */
+    scepkit_rng rng;                 /**< thread-safe (scepkit_locked_rng_port()) */
+    scepkit_clock clock;             /**< NULL ops: system time */
+    const scepkit_profile *profiles; /**< at least one */
     size_t profile_count;
-    scepkit_server_notify notify;         /**< optional */
+    scepkit_server_notify notify; /**< optional */
 
     /* Behaviour. */
-    const char *const *caps;              /**< GetCACaps keywords, exact RFC case; NULL: the default list */
+    const char *const *caps; /**< GetCACaps keywords, exact RFC case; NULL: the default list */
     size_t cap_count;
-    int include_ca_cert_in_certrep;       /**< add the CA certificate (and chain) after the issued one (Cisco wants it,
-                                               Juniper refuses it) */
-    int allow_legacy;                     /**< accept single-DES and MD5 requests (answered with DES-EDE3 / SHA-1) */
+    int include_ca_cert_in_certrep; /**< add the CA certificate (and chain) after the issued one (Cisco wants it,
+                                         Juniper refuses it) */
+    int allow_legacy;               /**< accept single-DES and MD5 requests (answered with DES-EDE3 / SHA-1) */
     scepkit_reply_sig_style reply_sig_style; /**< CertRep signatureAlgorithm style for RSA signers */
-    int64_t max_clock_skew;               /**< |signingTime - now| allowed, seconds; 0 means 1 hour; < 0 disables */
-    size_t max_message_size;              /**< largest decoded pkiMessage, bytes; 0 means 64 KiB */
-    size_t max_payload_size;              /**< largest answer payload: the issued certificate plus the CA certificate and
-                                               chain when they are included, or a CRL; 0 means 64 KiB */
-    int renewal_skips_challenge;          /**< a request signed by a valid certificate of this CA for the same
-                                               subject (and same or fewer SANs) skips the policy */
-    int manual_approval;                  /**< accepted requests wait for scepkit_server_approve() */
-    int64_t in_progress_timeout;          /**< a transaction left "in progress" (crash) is retried after this,
-                                               seconds; 0 means 300 */
+    int64_t max_clock_skew;                  /**< |signingTime - now| allowed, seconds; 0 means 1 hour; < 0 disables */
+    size_t max_message_size;                 /**< largest decoded pkiMessage, bytes; 0 means 64 KiB */
+    size_t max_payload_size;     /**< largest answer payload: the issued certificate plus the CA certificate and
+                                      chain when they are included, or a CRL; 0 means 64 KiB */
+    int renewal_skips_challenge; /**< a request signed by a valid certificate of this CA for the same
+                                      subject (and same or fewer SANs) skips the policy */
+    int manual_approval;         /**< accepted requests wait for scepkit_server_approve() */
+    int64_t in_progress_timeout; /**< a transaction left "in progress" (crash) is retried after this,
+                                      seconds; 0 means 300 */
 } scepkit_server_config;
 
 /** The handler: caller-owned, do not copy or move once initialised. */
 typedef struct scepkit_server {
     scepkit_server_config cfg;
-    scepkit_x509 ca;          /**< parsed CA certificate */
-    scepkit_bytes sign_cert;  /**< RA signing or CA certificate */
+    scepkit_x509 ca;         /**< parsed CA certificate */
+    scepkit_bytes sign_cert; /**< RA signing or CA certificate */
     scepkit_key sign_key;
-    scepkit_bytes enc_cert;   /**< RA encryption or CA certificate */
+    scepkit_bytes enc_cert; /**< RA encryption or CA certificate */
     scepkit_key enc_key;
     int ra_mode;
-    int sign_is_rsa;          /**< the signing certificate holds an RSA key */
+    int sign_is_rsa; /**< the signing certificate holds an RSA key */
     pthread_mutex_t key_mu;
     int initialised;
 } scepkit_server;
@@ -202,7 +202,7 @@ SCEPKIT_API scepkit_err scepkit_server_init(scepkit_server *srv, const scepkit_s
 SCEPKIT_API void scepkit_server_free(scepkit_server *srv);
 
 /** Scratch a call to scepkit_server_handle() may need, for the configured limits. */
-#define SCEPKIT_SERVER_SCRATCH(max_message, max_payload)                                                                \
+#define SCEPKIT_SERVER_SCRATCH(max_message, max_payload)                                                               \
     (8 * (size_t)(max_message) + 6 * (size_t)(max_payload) + 65536 + SCEPKIT_SCEP_REPLY_SCRATCH((size_t)(max_payload)))
 /** Output buffer a call may need. */
 #define SCEPKIT_SERVER_RESPONSE_MAX(max_payload) (2 * (size_t)(max_payload) + 16384)
@@ -220,8 +220,8 @@ typedef enum scepkit_message_form {
 
 /** The answer. `body` is `out[0..body_len)`. */
 typedef struct scepkit_server_response {
-    int http_status;             /**< 200, 400, 404, 413, 500 */
-    const char *content_type;    /**< static string */
+    int http_status;          /**< 200, 400, 404, 413, 500 */
+    const char *content_type; /**< static string */
     size_t body_len;
     /* for logs and tests */
     int is_certrep;
@@ -258,8 +258,7 @@ SCEPKIT_API scepkit_err scepkit_server_approve(const scepkit_server *srv, scepki
 /** Rejects a PENDING transaction with `fail_info` and `text` (may be empty).
  *  @return SCEPKIT_OK, SCEPKIT_ERR_NOT_FOUND, SCEPKIT_ERR_TX_STATE, store errors. */
 SCEPKIT_API scepkit_err scepkit_server_reject(const scepkit_server *srv, scepkit_bytes transaction_id,
-                                              scepkit_fail_info fail_info, scepkit_bytes text,
-                                              scepkit_arena *scratch);
+                                              scepkit_fail_info fail_info, scepkit_bytes text, scepkit_arena *scratch);
 
 /** Revokes an issued certificate through the CA port. @return SCEPKIT_OK, SCEPKIT_ERR_NOT_FOUND, CA errors. */
 SCEPKIT_API scepkit_err scepkit_server_revoke(const scepkit_server *srv, scepkit_bytes serial, int reason);

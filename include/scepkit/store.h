@@ -75,12 +75,12 @@ SCEPKIT_API scepkit_err scepkit_clock_now(scepkit_clock clock, int64_t *out);
 typedef struct scepkit_store_cert {
     uint8_t serial[SCEPKIT_SERIAL_MAX]; /**< big-endian magnitude, as issued */
     size_t serial_len;
-    scepkit_bytes cert;                 /**< certificate DER (a view: into the caller's buffer when read) */
+    scepkit_bytes cert; /**< certificate DER (a view: into the caller's buffer when read) */
     int64_t issued_at;
     int64_t not_after;
-    int revoked;                        /**< 1 when revoked */
+    int revoked; /**< 1 when revoked */
     int64_t revoked_at;
-    int reason;                         /**< CRLReason (RFC 5280 §5.3.1), -1 for none */
+    int reason; /**< CRLReason (RFC 5280 §5.3.1), -1 for none */
 } scepkit_store_cert;
 
 /** A revoked serial (what a CRL lists). */
@@ -103,27 +103,27 @@ typedef enum scepkit_tx_state {
 /** A transaction record. Views point into the caller's buffer when read. */
 typedef struct scepkit_store_tx {
     char transaction_id[SCEPKIT_TRANSACTION_ID_MAX + 1];
-    uint8_t key_hash[SCEPKIT_KEY_HASH_LEN]; /**< SHA-256 of the SPKI being certified: binds the transaction to it */
+    uint8_t key_hash[SCEPKIT_KEY_HASH_LEN];    /**< SHA-256 of the SPKI being certified: binds the transaction to it */
     uint8_t signer_hash[SCEPKIT_KEY_HASH_LEN]; /**< SHA-256 of the request signer's SPKI (differs for renewals):
                                                     a CertPoll signed with either key is accepted */
     scepkit_tx_state state;
-    int ca_pending;                         /**< PENDING because the CA queued it (else: waiting for an administrator) */
-    scepkit_msg_type msg_type;              /**< PKCSREQ or RENEWALREQ */
+    int ca_pending;            /**< PENDING because the CA queued it (else: waiting for an administrator) */
+    scepkit_msg_type msg_type; /**< PKCSREQ or RENEWALREQ */
     int64_t created;
     int64_t updated;
     char profile[SCEPKIT_PROFILE_NAME_MAX + 1]; /**< the profile chosen at enrollment */
-    int64_t not_after;                      /**< validity end asked for (0: the profile's) */
-    scepkit_bytes csr;                      /**< PENDING: the CSR DER, to issue on approval; ISSUED to an EC
-                                                 requester: kept, its challengePassword keys CertPoll replies */
-    scepkit_bytes signer_cert;              /**< PENDING: the certificate that signed the request (renewal checks) */
-    scepkit_bytes cert;                     /**< ISSUED: the certificate DER */
-    scepkit_fail_info fail_info;            /**< REJECTED */
+    int64_t not_after;                          /**< validity end asked for (0: the profile's) */
+    scepkit_bytes csr;                          /**< PENDING: the CSR DER, to issue on approval; ISSUED to an EC
+                                                     requester: kept, its challengePassword keys CertPoll replies */
+    scepkit_bytes signer_cert;                 /**< PENDING: the certificate that signed the request (renewal checks) */
+    scepkit_bytes cert;                        /**< ISSUED: the certificate DER */
+    scepkit_fail_info fail_info;               /**< REJECTED */
     char fail_text[SCEPKIT_FAIL_TEXT_MAX + 1]; /**< REJECTED, may be empty */
 } scepkit_store_tx;
 
 /** A one-time password record: only a salted hash of the secret is kept. */
 typedef struct scepkit_store_otp {
-    uint8_t id[8];    /**< public identifier (the first part of the password text) */
+    uint8_t id[8]; /**< public identifier (the first part of the password text) */
     uint8_t salt[16];
     uint8_t hash[32]; /**< SHA-256(salt || secret) */
     int64_t created;
@@ -146,7 +146,8 @@ typedef struct scepkit_store_ops {
     scepkit_err (*serial_claim)(void *self, scepkit_bytes serial);
     /** Indexes an issued certificate (its serial must have been claimed). */
     scepkit_err (*cert_put)(void *self, const scepkit_store_cert *rec);
-    /** Reads the certificate with `serial`; `out->cert` views `buf`. SCEPKIT_ERR_NOT_FOUND, SCEPKIT_ERR_BUFFER_TOO_SMALL. */
+    /** Reads the certificate with `serial`; `out->cert` views `buf`. SCEPKIT_ERR_NOT_FOUND,
+     * SCEPKIT_ERR_BUFFER_TOO_SMALL. */
     scepkit_err (*cert_get)(void *self, scepkit_bytes serial, uint8_t *buf, size_t cap, scepkit_store_cert *out);
     /** Calls `fn` for every issued certificate (order unspecified). */
     scepkit_err (*cert_each)(void *self, scepkit_store_cert_fn fn, void *ctx);
@@ -191,9 +192,9 @@ typedef struct scepkit_store {
 
 /** A file store: caller-owned; do not copy or move once opened. */
 typedef struct scepkit_file_store {
-    char dir[512];       /**< the directory, as given */
-    int lock_fd;         /**< DIR/lock, flock()ed around read-modify-write steps */
-    pthread_mutex_t mu;  /**< serialises this process's threads around the flock */
+    char dir[512];      /**< the directory, as given */
+    int lock_fd;        /**< DIR/lock, flock()ed around read-modify-write steps */
+    pthread_mutex_t mu; /**< serialises this process's threads around the flock */
     int initialised;
 } scepkit_file_store;
 

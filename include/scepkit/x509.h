@@ -106,27 +106,28 @@ SCEPKIT_API scepkit_err scepkit_x509_verify_signature(const scepkit_x509 *cert, 
 
 /** A certificate to issue. Zero-initialise, then set what applies. */
 typedef struct scepkit_x509_params {
-    scepkit_bytes serial;       /**< positive serial as a big-endian magnitude (1..20 bytes; leading zeros stripped; at most
-                                     20 octets once encoded, so a 20-byte magnitude needs its top bit clear, RFC 5280 4.1.2.2) */
-    scepkit_bytes issuer;       /**< issuer Name DER (tag included) */
-    scepkit_bytes subject;      /**< subject Name DER (tag included) */
-    scepkit_bytes spki;         /**< subject's SubjectPublicKeyInfo DER */
-    int64_t not_before;         /**< seconds since 1970 UTC */
+    scepkit_bytes
+        serial;            /**< positive serial as a big-endian magnitude (1..20 bytes; leading zeros stripped; at most
+                                20 octets once encoded, so a 20-byte magnitude needs its top bit clear, RFC 5280 4.1.2.2) */
+    scepkit_bytes issuer;  /**< issuer Name DER (tag included) */
+    scepkit_bytes subject; /**< subject Name DER (tag included) */
+    scepkit_bytes spki;    /**< subject's SubjectPublicKeyInfo DER */
+    int64_t not_before;    /**< seconds since 1970 UTC */
     int64_t not_after;
-    int is_ca;                  /**< basicConstraints cA=TRUE (critical) */
-    int path_len;               /**< pathLenConstraint when is_ca and >= 0; -1 for none */
-    uint32_t key_usage;         /**< SCEPKIT_KU_* bits, 0 = no keyUsage (critical when present) */
-    const scepkit_bytes *ekus;  /**< extendedKeyUsage OID contents */
+    int is_ca;                 /**< basicConstraints cA=TRUE (critical) */
+    int path_len;              /**< pathLenConstraint when is_ca and >= 0; -1 for none */
+    uint32_t key_usage;        /**< SCEPKIT_KU_* bits, 0 = no keyUsage (critical when present) */
+    const scepkit_bytes *ekus; /**< extendedKeyUsage OID contents */
     size_t eku_count;
-    scepkit_bytes san_der;      /**< subjectAltName GeneralNames DER (e.g. scepkit_csr.san), empty for none */
-    int add_ski;                /**< add subjectKeyIdentifier (SHA-1 of the subjectPublicKey bits, RFC 5280 4.2.1.2 (1)) */
-    scepkit_bytes aki_key_id;   /**< authorityKeyIdentifier keyIdentifier (the issuer's SKI), empty for none */
-    scepkit_bytes crl_dp_uri;   /**< cRLDistributionPoints with one URI, empty for none */
+    scepkit_bytes san_der; /**< subjectAltName GeneralNames DER (e.g. scepkit_csr.san), empty for none */
+    int add_ski;           /**< add subjectKeyIdentifier (SHA-1 of the subjectPublicKey bits, RFC 5280 4.2.1.2 (1)) */
+    scepkit_bytes aki_key_id;         /**< authorityKeyIdentifier keyIdentifier (the issuer's SKI), empty for none */
+    scepkit_bytes crl_dp_uri;         /**< cRLDistributionPoints with one URI, empty for none */
     scepkit_bytes aia_ca_issuers_uri; /**< authorityInfoAccess caIssuers URI, empty for none */
-    scepkit_bytes aia_ocsp_uri; /**< authorityInfoAccess OCSP URI, empty for none */
+    scepkit_bytes aia_ocsp_uri;       /**< authorityInfoAccess OCSP URI, empty for none */
     const scepkit_bytes *extra_extensions; /**< whole DER Extension SEQUENCEs appended as given */
     size_t extra_extension_count;
-    scepkit_md md;              /**< signature digest; NONE = SHA-256 */
+    scepkit_md md; /**< signature digest; NONE = SHA-256 */
 } scepkit_x509_params;
 
 /** Worst-case scratch for scepkit_x509_write() and scepkit_crl_write(). */
@@ -154,21 +155,21 @@ SCEPKIT_API scepkit_err scepkit_x509_write(const scepkit_x509_params *params, sc
 
 /** One revoked certificate. */
 typedef struct scepkit_crl_entry {
-    scepkit_bytes serial;   /**< big-endian magnitude */
+    scepkit_bytes serial; /**< big-endian magnitude */
     int64_t revoked_at;
-    int reason;             /**< CRLReason code (RFC 5280 5.3.1), -1 for none */
+    int reason; /**< CRLReason code (RFC 5280 5.3.1), -1 for none */
 } scepkit_crl_entry;
 
 /** A CRL to issue. */
 typedef struct scepkit_crl_params {
-    scepkit_bytes issuer;   /**< issuer Name DER */
+    scepkit_bytes issuer; /**< issuer Name DER */
     int64_t this_update;
     int64_t next_update;
     uint64_t crl_number;
     scepkit_bytes aki_key_id; /**< issuer SKI, empty for none */
     const scepkit_crl_entry *entries;
     size_t entry_count;
-    scepkit_md md;          /**< NONE = SHA-256 */
+    scepkit_md md; /**< NONE = SHA-256 */
 } scepkit_crl_params;
 
 /** Builds a v2 CRL signed with `issuer_key`. Same conventions as scepkit_x509_write(). nextUpdate is always

@@ -9,7 +9,10 @@ struct err_row {
     const char *text;
 };
 
-#define ROW(c, t) {c, #c, t}
+#define ROW(c, t)                                                                                                      \
+    {                                                                                                                  \
+        c, #c, t                                                                                                       \
+    }
 static const struct err_row rows[] = {
     ROW(SCEPKIT_OK, "success"),
     ROW(SCEPKIT_ERR_ARG, "invalid argument"),

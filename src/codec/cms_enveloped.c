@@ -335,8 +335,8 @@ static scepkit_err read_oaep_params(scepkit_bytes params, scepkit_md *md)
             ps = ex;
             err = skit_algid_read(&ps, &oid, &p, &has_p);
         }
-        if (err == SCEPKIT_OK && (skit_oid_find(oid) != SKIT_OID_P_SPECIFIED ||
-                                  !has_p || p.tag != SKIT_TAG_OCTET_STRING || p.value.len != 0)) {
+        if (err == SCEPKIT_OK && (skit_oid_find(oid) != SKIT_OID_P_SPECIFIED || !has_p ||
+                                  p.tag != SKIT_TAG_OCTET_STRING || p.value.len != 0)) {
             return SCEPKIT_ERR_UNSUPPORTED;
         }
         if (err == SCEPKIT_OK) {

@@ -138,10 +138,10 @@ scepkit_err skit_octets_copy(const skit_der *parent, const skit_tlv *t, uint8_t 
 /* ---- writer ---- */
 
 typedef struct skit_derw {
-    uint8_t *buf;      /* NULL in size-only mode */
+    uint8_t *buf; /* NULL in size-only mode */
     size_t cap;
-    size_t pos;        /* logical length written so far (counts on past cap) */
-    scepkit_err err;   /* first error, sticky */
+    size_t pos;      /* logical length written so far (counts on past cap) */
+    scepkit_err err; /* first error, sticky */
     uint8_t depth;
     struct {
         size_t content_start; /* where the content begins (after a 1-byte length placeholder) */

@@ -32,8 +32,7 @@ void skit_md_free(skit_md_ctx *c);
 scepkit_err skit_md(scepkit_md md, const uint8_t *in, size_t len, uint8_t *out);
 
 /* HMAC: writes scepkit_md_size(md) bytes. */
-scepkit_err skit_hmac(scepkit_md md, const uint8_t *key, size_t key_len, const uint8_t *in, size_t len,
-                      uint8_t *out);
+scepkit_err skit_hmac(scepkit_md md, const uint8_t *key, size_t key_len, const uint8_t *in, size_t len, uint8_t *out);
 
 /* PBKDF2 with HMAC-md (RFC 8018). */
 scepkit_err skit_pbkdf2(scepkit_md md, const uint8_t *pw, size_t pw_len, const uint8_t *salt, size_t salt_len,
@@ -48,8 +47,8 @@ scepkit_err skit_pbkdf2(scepkit_md md, const uint8_t *pw, size_t pw_len, const u
  *   length and padding errors). `out` may be wiped on failure. cap >= in_len.
  *   Single DES requires `allow_legacy` (else SCEPKIT_ERR_LEGACY_DISABLED).
  */
-scepkit_err skit_cbc_encrypt(scepkit_cipher c, const uint8_t *key, const uint8_t *iv, const uint8_t *in,
-                             size_t in_len, uint8_t *out, size_t cap, size_t *out_len);
+scepkit_err skit_cbc_encrypt(scepkit_cipher c, const uint8_t *key, const uint8_t *iv, const uint8_t *in, size_t in_len,
+                             uint8_t *out, size_t cap, size_t *out_len);
 scepkit_err skit_cbc_decrypt(scepkit_cipher c, int allow_legacy, const uint8_t *key, const uint8_t *iv,
                              const uint8_t *in, size_t in_len, uint8_t *out, size_t cap, size_t *out_len);
 
@@ -72,8 +71,7 @@ typedef struct skit_cbc_ctx {
 scepkit_err skit_cbc_decrypt_init(skit_cbc_ctx *c, scepkit_cipher cipher, int allow_legacy, const uint8_t *key,
                                   const uint8_t *iv);
 /* out must have room for in_len + 16 bytes */
-scepkit_err skit_cbc_decrypt_update(skit_cbc_ctx *c, const uint8_t *in, size_t in_len, uint8_t *out,
-                                    size_t *out_len);
+scepkit_err skit_cbc_decrypt_update(skit_cbc_ctx *c, const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len);
 /* out must have room for 16 bytes; checks padding (SCEPKIT_ERR_DECRYPT) */
 scepkit_err skit_cbc_decrypt_finish(skit_cbc_ctx *c, uint8_t *out, size_t *out_len);
 void skit_cbc_free(skit_cbc_ctx *c);

@@ -20,11 +20,11 @@ typedef enum skit_rec_kind {
 } skit_rec_kind;
 
 typedef struct skit_rec_field {
-    uint64_t key;       /* map key (ignored for arrays: position) */
+    uint64_t key; /* map key (ignored for arrays: position) */
     skit_rec_kind kind;
-    uint64_t u;         /* UINT */
-    scepkit_bytes b;    /* BYTES/TEXT: a view (into the input when read) */
-    int present;        /* write: emit it; read: it was found */
+    uint64_t u;      /* UINT */
+    scepkit_bytes b; /* BYTES/TEXT: a view (into the input when read) */
+    int present;     /* write: emit it; read: it was found */
 } skit_rec_field;
 
 /* Writes the present fields as a definite map (keys as given, in the order given). `out` NULL: size only.

@@ -39,8 +39,8 @@ static const char CT_NEXT_CA_CERT[] = "application/x-x509-next-ca-cert";
 static const char CT_PKI_MESSAGE[] = "application/x-pki-message";
 
 /* Capability keywords in RFC 8894 §3.5.2's exact spelling (plus SHA-384, which strongSwan 5.9 looks for). */
-static const char *const known_caps[] = {"AES",      "DES3",    "GetNextCACert", "POSTPKIOperation", "Renewal",
-                                         "SHA-1",    "SHA-256", "SHA-384",       "SHA-512",          "SCEPStandard"};
+static const char *const known_caps[] = {"AES",   "DES3",    "GetNextCACert", "POSTPKIOperation", "Renewal",
+                                         "SHA-1", "SHA-256", "SHA-384",       "SHA-512",          "SCEPStandard"};
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Configuration */
@@ -250,8 +250,8 @@ static scepkit_err text_reply(hctx *h, int status, scepkit_err cause, const char
     return put_body(h, (const uint8_t *)text, strlen(text));
 }
 
-static void notify(hctx *h, scepkit_event_type type, scepkit_bytes subject, scepkit_bytes cert,
-                   scepkit_fail_info fi, const char *reason, scepkit_err error)
+static void notify(hctx *h, scepkit_event_type type, scepkit_bytes subject, scepkit_bytes cert, scepkit_fail_info fi,
+                   const char *reason, scepkit_err error)
 {
     const scepkit_server_notify *n = &h->srv->cfg.notify;
     if (n->fn == NULL) {
@@ -302,8 +302,9 @@ static scepkit_cipher reply_cipher(scepkit_cipher req)
 
 static scepkit_err failure(hctx *h, scepkit_fail_info fi, scepkit_err cause, const char *text);
 
-static const char EC_NO_CHALLENGE[] = "an EC requester's reply is keyed by the challengePassword of its request (RFC 8894 "
-                                      "section 3.1): send one, or sign with an RSA key";
+static const char EC_NO_CHALLENGE[] =
+    "an EC requester's reply is keyed by the challengePassword of its request (RFC 8894 "
+    "section 3.1): send one, or sign with an RSA key";
 
 /*
  * pkiMessage CertRep (RFC 8894 §3.3.2): signed attributes transactionID, messageType = CertRep (3),
@@ -482,7 +483,8 @@ static scepkit_err get_ca_cert(hctx *h)
     scepkit_bytes certs[3 + 16];
     size_t n = 0;
     certs[n++] = srv->sign_cert;
-    if (srv->enc_cert.len != srv->sign_cert.len || memcmp(srv->enc_cert.ptr, srv->sign_cert.ptr, srv->enc_cert.len) != 0) {
+    if (srv->enc_cert.len != srv->sign_cert.len ||
+        memcmp(srv->enc_cert.ptr, srv->sign_cert.ptr, srv->enc_cert.len) != 0) {
         certs[n++] = srv->enc_cert;
     }
     certs[n++] = srv->cfg.ca_cert;
@@ -683,7 +685,8 @@ static scepkit_err issue_and_record(hctx *h, scepkit_store_tx *tx, scepkit_tx_st
     default:
         upd.state = SCEPKIT_TX_REJECTED;
         upd.fail_info = res.fail_info;
-        skit_copy_text(upd.fail_text, sizeof upd.fail_text, res.fail_text, strnlen(res.fail_text, sizeof res.fail_text));
+        skit_copy_text(upd.fail_text, sizeof upd.fail_text, res.fail_text,
+                       strnlen(res.fail_text, sizeof res.fail_text));
         break;
     }
     if (prior != SCEPKIT_TX_PENDING || upd.state != SCEPKIT_TX_PENDING) {
@@ -704,8 +707,7 @@ static scepkit_err issue_and_record(hctx *h, scepkit_store_tx *tx, scepkit_tx_st
     default:
         notify(h, SCEPKIT_EVENT_REJECTED, csr->subject, (scepkit_bytes){NULL, 0}, upd.fail_info, upd.fail_text,
                SCEPKIT_OK);
-        return answer ? certrep(h, SCEPKIT_STATUS_FAILURE, upd.fail_info, upd.fail_text, NULL, 0, NULL, 0)
-                      : SCEPKIT_OK;
+        return answer ? certrep(h, SCEPKIT_STATUS_FAILURE, upd.fail_info, upd.fail_text, NULL, 0, NULL, 0) : SCEPKIT_OK;
     }
 }
 
@@ -731,17 +733,15 @@ static scepkit_err answer_known(hctx *h, scepkit_store_tx *tx, int by_signer)
                  memcmp(tx->signer_hash, h->signer_hash, SCEPKIT_KEY_HASH_LEN) == 0;
     }
     if (!key_ok) {
-        return failure(h, SCEPKIT_FAIL_BAD_REQUEST, SCEPKIT_ERR_KEY_MISMATCH,
-                       "transactionID is bound to another key");
+        return failure(h, SCEPKIT_FAIL_BAD_REQUEST, SCEPKIT_ERR_KEY_MISMATCH, "transactionID is bound to another key");
     }
     /* Clients that derive the transactionID from the key (micromdm's scepclient) reuse it when they renew with the
      * same key. A finished transaction followed by a request of another type (PKCSReq, then RenewalReq), or by one
      * signed with the very certificate that transaction issued, is not a retry: it is a new transaction. The old
      * record goes (its certificate stays in the issued index) and the request starts over. */
     if (!by_signer && tx->state == SCEPKIT_TX_ISSUED &&
-        (tx->msg_type != h->req.type ||
-         (tx->cert.len == h->req.signer_cert.len && tx->cert.len != 0 &&
-          memcmp(tx->cert.ptr, h->req.signer_cert.ptr, tx->cert.len) == 0))) {
+        (tx->msg_type != h->req.type || (tx->cert.len == h->req.signer_cert.len && tx->cert.len != 0 &&
+                                         memcmp(tx->cert.ptr, h->req.signer_cert.ptr, tx->cert.len) == 0))) {
         scepkit_err err = srv->cfg.store.ops->tx_remove(srv->cfg.store.self, scepkit_bytes_str(tx->transaction_id),
                                                         SCEPKIT_TX_ISSUED);
         if (err != SCEPKIT_OK && err != SCEPKIT_ERR_STORE_CONFLICT && err != SCEPKIT_ERR_NOT_FOUND) {
@@ -766,8 +766,8 @@ static scepkit_err answer_known(hctx *h, scepkit_store_tx *tx, int by_signer)
             return pending(h); /* another thread or process is on it right now */
         }
         /* Left behind by a crash: remove it (compare-and-set) and start over; tx_create decides who wins. */
-        scepkit_err err = srv->cfg.store.ops->tx_remove(srv->cfg.store.self,
-                                                        scepkit_bytes_str(tx->transaction_id), SCEPKIT_TX_IN_PROGRESS);
+        scepkit_err err = srv->cfg.store.ops->tx_remove(srv->cfg.store.self, scepkit_bytes_str(tx->transaction_id),
+                                                        SCEPKIT_TX_IN_PROGRESS);
         if (err != SCEPKIT_OK && err != SCEPKIT_ERR_STORE_CONFLICT && err != SCEPKIT_ERR_NOT_FOUND) {
             return backend_failure(h, err);
         }
@@ -1223,8 +1223,8 @@ static scepkit_err admin_load(const scepkit_server *srv, scepkit_bytes txid, sce
 
 scepkit_err scepkit_server_approve(const scepkit_server *srv, scepkit_bytes transaction_id, scepkit_arena *scratch)
 {
-    if (srv == NULL || !srv->initialised || scratch == NULL || transaction_id.ptr == NULL ||
-        transaction_id.len == 0 || transaction_id.len > SCEPKIT_TRANSACTION_ID_MAX) {
+    if (srv == NULL || !srv->initialised || scratch == NULL || transaction_id.ptr == NULL || transaction_id.len == 0 ||
+        transaction_id.len > SCEPKIT_TRANSACTION_ID_MAX) {
         return SCEPKIT_ERR_ARG;
     }
     size_t mark = scepkit_arena_mark(scratch);
@@ -1278,9 +1278,9 @@ scepkit_err scepkit_server_approve(const scepkit_server *srv, scepkit_bytes tran
 scepkit_err scepkit_server_reject(const scepkit_server *srv, scepkit_bytes transaction_id, scepkit_fail_info fail_info,
                                   scepkit_bytes text, scepkit_arena *scratch)
 {
-    if (srv == NULL || !srv->initialised || scratch == NULL || transaction_id.ptr == NULL ||
-        transaction_id.len == 0 || transaction_id.len > SCEPKIT_TRANSACTION_ID_MAX ||
-        fail_info > SCEPKIT_FAIL_BAD_CERT_ID || (text.ptr == NULL && text.len > 0)) {
+    if (srv == NULL || !srv->initialised || scratch == NULL || transaction_id.ptr == NULL || transaction_id.len == 0 ||
+        transaction_id.len > SCEPKIT_TRANSACTION_ID_MAX || fail_info > SCEPKIT_FAIL_BAD_CERT_ID ||
+        (text.ptr == NULL && text.len > 0)) {
         return SCEPKIT_ERR_ARG;
     }
     size_t mark = scepkit_arena_mark(scratch);

@@ -98,8 +98,7 @@ static scepkit_err otp_hash(const uint8_t salt[16], const uint8_t secret[16], ui
     return err;
 }
 
-scepkit_err scepkit_otp_generate(const scepkit_policy_otp *p, scepkit_bytes profile, char *out, size_t cap,
-                                 size_t *len)
+scepkit_err scepkit_otp_generate(const scepkit_policy_otp *p, scepkit_bytes profile, char *out, size_t cap, size_t *len)
 {
     uint8_t secret[16];
     scepkit_store_otp rec;
@@ -236,7 +235,7 @@ enum { TK_VERSION, TK_KID, TK_EXPIRES, TK_PROFILE, TK_SUBJECT, TK_SANS, TK_DAYS,
 
 static void token_fields(skit_rec_field *f)
 {
-    static const skit_rec_kind kinds[TK_COUNT] = {SKIT_REC_UINT, SKIT_REC_UINT,  SKIT_REC_UINT, SKIT_REC_TEXT,
+    static const skit_rec_kind kinds[TK_COUNT] = {SKIT_REC_UINT,  SKIT_REC_UINT,  SKIT_REC_UINT, SKIT_REC_TEXT,
                                                   SKIT_REC_BYTES, SKIT_REC_BYTES, SKIT_REC_UINT};
     for (size_t i = 0; i < TK_COUNT; i++) {
         memset(&f[i], 0, sizeof f[i]);
@@ -263,14 +262,14 @@ static scepkit_err token_tag(scepkit_bytes key, const uint8_t *claims, size_t le
     return err;
 }
 
-scepkit_err scepkit_token_issue(const scepkit_token_key *key, const scepkit_token_claims *claims, char *out,
-                                size_t cap, size_t *len)
+scepkit_err scepkit_token_issue(const scepkit_token_key *key, const scepkit_token_claims *claims, char *out, size_t cap,
+                                size_t *len)
 {
     uint8_t raw[TOKEN_MAX_RAW + 64];
     if (key == NULL || claims == NULL || len == NULL || key->secret.ptr == NULL || key->secret.len < 16 ||
         claims->expires < 0 || claims->subject.ptr == NULL || claims->subject.len == 0 ||
-        (claims->sans.len > 0 && claims->sans.ptr == NULL) || (claims->profile.len > 0 && claims->profile.ptr == NULL) ||
-        claims->profile.len > SCEPKIT_PROFILE_NAME_MAX) {
+        (claims->sans.len > 0 && claims->sans.ptr == NULL) ||
+        (claims->profile.len > 0 && claims->profile.ptr == NULL) || claims->profile.len > SCEPKIT_PROFILE_NAME_MAX) {
         return SCEPKIT_ERR_ARG;
     }
     skit_rec_field f[TK_COUNT];
@@ -306,7 +305,8 @@ scepkit_err scepkit_token_verify(const scepkit_token_key *keys, size_t key_count
                                  uint8_t *buf, size_t cap, scepkit_token_claims *out)
 {
     uint8_t tag[TOKEN_TAG_LEN];
-    if (keys == NULL || out == NULL || buf == NULL || cap < SCEPKIT_TOKEN_MAX_LEN || (text.ptr == NULL && text.len > 0)) {
+    if (keys == NULL || out == NULL || buf == NULL || cap < SCEPKIT_TOKEN_MAX_LEN ||
+        (text.ptr == NULL && text.len > 0)) {
         return SCEPKIT_ERR_ARG;
     }
     memset(out, 0, sizeof *out);
@@ -371,8 +371,8 @@ static scepkit_err token_check(void *self, const scepkit_policy_request *req, sc
     if (!req->csr->has_challenge || req->csr->challenge.len == 0) {
         return SCEPKIT_OK;
     }
-    scepkit_err err = scepkit_token_verify(p->keys, p->key_count, req->csr->challenge, req->now, buf, sizeof buf,
-                                           &claims);
+    scepkit_err err =
+        scepkit_token_verify(p->keys, p->key_count, req->csr->challenge, req->now, buf, sizeof buf, &claims);
     if (err == SCEPKIT_ERR_TOKEN_EXPIRED) {
         decide_reject(out, "challenge token expired");
         return SCEPKIT_OK;

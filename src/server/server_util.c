@@ -170,8 +170,8 @@ int skit_name_equal_loose(scepkit_bytes a, scepkit_bytes b)
         if (ea != SCEPKIT_OK || eb != SCEPKIT_OK) {
             return 0;
         }
-        if (x.oid.len != y.oid.len || memcmp(x.oid.ptr, y.oid.ptr, x.oid.len) != 0 ||
-            x.value.len != y.value.len || (x.value.len > 0 && memcmp(x.value.ptr, y.value.ptr, x.value.len) != 0) ||
+        if (x.oid.len != y.oid.len || memcmp(x.oid.ptr, y.oid.ptr, x.oid.len) != 0 || x.value.len != y.value.len ||
+            (x.value.len > 0 && memcmp(x.value.ptr, y.value.ptr, x.value.len) != 0) ||
             x.multi_valued != y.multi_valued) {
             return 0;
         }

@@ -42,8 +42,8 @@ const scepkit_profile *scepkit_profile_for_request(const scepkit_profile *profil
     scepkit_purpose want = SCEPKIT_PURPOSE_SIGNATURE_AND_ENCRYPTION;
     if (csr != NULL && csr->has_key_usage) {
         uint32_t sig = csr->key_usage & (SCEPKIT_KU_DIGITAL_SIGNATURE | SCEPKIT_KU_NON_REPUDIATION);
-        uint32_t enc = csr->key_usage & (SCEPKIT_KU_KEY_ENCIPHERMENT | SCEPKIT_KU_DATA_ENCIPHERMENT |
-                                         SCEPKIT_KU_KEY_AGREEMENT);
+        uint32_t enc =
+            csr->key_usage & (SCEPKIT_KU_KEY_ENCIPHERMENT | SCEPKIT_KU_DATA_ENCIPHERMENT | SCEPKIT_KU_KEY_AGREEMENT);
         if (sig != 0 && enc == 0) {
             want = SCEPKIT_PURPOSE_SIGNATURE;
         } else if (enc != 0 && sig == 0) {

@@ -310,15 +310,17 @@ static scepkit_err each_file(const scepkit_file_store *fs, const char *sub, file
 static scepkit_err cert_decode(scepkit_bytes in, scepkit_store_cert *out)
 {
     skit_rec_field f[4] = {
-        {1, SKIT_REC_BYTES, 0, {0}, 0}, {2, SKIT_REC_BYTES, 0, {0}, 0},
-        {3, SKIT_REC_UINT, 0, {0}, 0},  {4, SKIT_REC_UINT, 0, {0}, 0},
+        {1, SKIT_REC_BYTES, 0, {0}, 0},
+        {2, SKIT_REC_BYTES, 0, {0}, 0},
+        {3, SKIT_REC_UINT, 0, {0}, 0},
+        {4, SKIT_REC_UINT, 0, {0}, 0},
     };
     scepkit_err err = skit_rec_read_map(in, f, 4);
     if (err != SCEPKIT_OK) {
         return err;
     }
-    if (!f[0].present || !f[1].present || f[0].b.len == 0 || f[0].b.len > SCEPKIT_SERIAL_MAX ||
-        f[2].u > INT64_MAX || f[3].u > INT64_MAX) {
+    if (!f[0].present || !f[1].present || f[0].b.len == 0 || f[0].b.len > SCEPKIT_SERIAL_MAX || f[2].u > INT64_MAX ||
+        f[3].u > INT64_MAX) {
         return SCEPKIT_ERR_STORE_CORRUPT;
     }
     memset(out, 0, sizeof *out);
@@ -360,15 +362,31 @@ static scepkit_err revoked_decode(scepkit_bytes in, scepkit_store_revoked *out)
  *     11: certificate bstr, 12: failInfo uint, 13: failInfoText tstr, 14: caPending uint,
  *     15: signerHash bstr(32) }
  */
-enum { TXF_ID, TXF_KEY, TXF_STATE, TXF_TYPE, TXF_CREATED, TXF_UPDATED, TXF_PROFILE, TXF_NOT_AFTER, TXF_CSR,
-       TXF_SIGNER, TXF_CERT, TXF_FAIL, TXF_TEXT, TXF_CA_PENDING, TXF_SIGNER_HASH, TXF_COUNT };
+enum {
+    TXF_ID,
+    TXF_KEY,
+    TXF_STATE,
+    TXF_TYPE,
+    TXF_CREATED,
+    TXF_UPDATED,
+    TXF_PROFILE,
+    TXF_NOT_AFTER,
+    TXF_CSR,
+    TXF_SIGNER,
+    TXF_CERT,
+    TXF_FAIL,
+    TXF_TEXT,
+    TXF_CA_PENDING,
+    TXF_SIGNER_HASH,
+    TXF_COUNT
+};
 
 static void tx_fields(skit_rec_field *f)
 {
     static const skit_rec_kind kinds[TXF_COUNT] = {
-        SKIT_REC_TEXT, SKIT_REC_BYTES, SKIT_REC_UINT, SKIT_REC_UINT,  SKIT_REC_UINT,  SKIT_REC_UINT, SKIT_REC_TEXT,
-        SKIT_REC_UINT, SKIT_REC_BYTES, SKIT_REC_BYTES, SKIT_REC_BYTES, SKIT_REC_UINT, SKIT_REC_TEXT,
-        SKIT_REC_UINT, SKIT_REC_BYTES,
+        SKIT_REC_TEXT,  SKIT_REC_BYTES, SKIT_REC_UINT, SKIT_REC_UINT,  SKIT_REC_UINT,
+        SKIT_REC_UINT,  SKIT_REC_TEXT,  SKIT_REC_UINT, SKIT_REC_BYTES, SKIT_REC_BYTES,
+        SKIT_REC_BYTES, SKIT_REC_UINT,  SKIT_REC_TEXT, SKIT_REC_UINT,  SKIT_REC_BYTES,
     };
     for (size_t i = 0; i < TXF_COUNT; i++) {
         memset(&f[i], 0, sizeof f[i]);
@@ -443,9 +461,10 @@ static scepkit_err tx_decode(scepkit_bytes in, scepkit_store_tx *out)
     if (!f[TXF_ID].present || f[TXF_ID].b.len == 0 || f[TXF_ID].b.len > SCEPKIT_TRANSACTION_ID_MAX ||
         !f[TXF_KEY].present || f[TXF_KEY].b.len != SCEPKIT_KEY_HASH_LEN || f[TXF_STATE].u < SCEPKIT_TX_IN_PROGRESS ||
         f[TXF_STATE].u > SCEPKIT_TX_REJECTED || f[TXF_TYPE].u > 255 || f[TXF_CREATED].u > INT64_MAX ||
-        f[TXF_UPDATED].u > INT64_MAX || f[TXF_NOT_AFTER].u > INT64_MAX || f[TXF_PROFILE].b.len > SCEPKIT_PROFILE_NAME_MAX ||
-        f[TXF_FAIL].u > SCEPKIT_FAIL_BAD_CERT_ID || f[TXF_TEXT].b.len > SCEPKIT_FAIL_TEXT_MAX ||
-        f[TXF_CA_PENDING].u > 1 || (f[TXF_SIGNER_HASH].present && f[TXF_SIGNER_HASH].b.len != SCEPKIT_KEY_HASH_LEN)) {
+        f[TXF_UPDATED].u > INT64_MAX || f[TXF_NOT_AFTER].u > INT64_MAX ||
+        f[TXF_PROFILE].b.len > SCEPKIT_PROFILE_NAME_MAX || f[TXF_FAIL].u > SCEPKIT_FAIL_BAD_CERT_ID ||
+        f[TXF_TEXT].b.len > SCEPKIT_FAIL_TEXT_MAX || f[TXF_CA_PENDING].u > 1 ||
+        (f[TXF_SIGNER_HASH].present && f[TXF_SIGNER_HASH].b.len != SCEPKIT_KEY_HASH_LEN)) {
         return SCEPKIT_ERR_STORE_CORRUPT;
     }
     memset(out, 0, sizeof *out);
@@ -480,12 +499,9 @@ static scepkit_err tx_decode(scepkit_bytes in, scepkit_store_tx *out)
 static scepkit_err otp_encode(const scepkit_store_otp *o, uint8_t *out, size_t cap, size_t *len)
 {
     skit_rec_field f[6] = {
-        {1, SKIT_REC_BYTES, 0, {o->id, sizeof o->id}, 1},
-        {2, SKIT_REC_BYTES, 0, {o->salt, sizeof o->salt}, 1},
-        {3, SKIT_REC_BYTES, 0, {o->hash, sizeof o->hash}, 1},
-        {4, SKIT_REC_UINT, (uint64_t)o->created, {0}, 1},
-        {5, SKIT_REC_UINT, (uint64_t)o->expires, {0}, 1},
-        {6, SKIT_REC_TEXT, 0, scepkit_bytes_str(o->profile), 1},
+        {1, SKIT_REC_BYTES, 0, {o->id, sizeof o->id}, 1},     {2, SKIT_REC_BYTES, 0, {o->salt, sizeof o->salt}, 1},
+        {3, SKIT_REC_BYTES, 0, {o->hash, sizeof o->hash}, 1}, {4, SKIT_REC_UINT, (uint64_t)o->created, {0}, 1},
+        {5, SKIT_REC_UINT, (uint64_t)o->expires, {0}, 1},     {6, SKIT_REC_TEXT, 0, scepkit_bytes_str(o->profile), 1},
     };
     return skit_rec_write_map(f, 6, out, cap, len);
 }
@@ -862,8 +878,8 @@ static scepkit_err fs_tx_get(void *self, scepkit_bytes txid, uint8_t *buf, size_
     if (err == SCEPKIT_OK) {
         err = tx_decode((scepkit_bytes){buf, len}, out);
     }
-    if (err == SCEPKIT_OK && (strlen(out->transaction_id) != txid.len ||
-                              memcmp(out->transaction_id, txid.ptr, txid.len) != 0)) {
+    if (err == SCEPKIT_OK &&
+        (strlen(out->transaction_id) != txid.len || memcmp(out->transaction_id, txid.ptr, txid.len) != 0)) {
         err = SCEPKIT_ERR_STORE_CORRUPT; /* a record filed under another transactionID's hash */
     }
     if (err != SCEPKIT_OK) {

@@ -8,40 +8,45 @@
 
 static void csr_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: scepkit csr [options] --subject DN (--key FILE | --genkey SPEC --key-out FILE) [--out FILE]\n"
-            "       scepkit csr --show FILE [--reveal-challenge]\n"
-            "\n"
-            "  -k, --key FILE          private key (PEM or DER; PKCS#8, PKCS#1, SEC1)\n"
-            "      --key-pass PASS     password of an encrypted PKCS#8 key\n"
-            "  -g, --genkey SPEC       generate a key: rsa:2048 (default size), rsa:3072, rsa:4096, ec:p256, ec:p384\n"
-            "      --key-out FILE      where to write the generated key (PEM, mode 0600)\n"
-            "  -s, --subject DN        e.g. \"CN=dev1,O=Acme,C=US\" or \"/C=US/O=Acme/CN=dev1\" (encoded in the order written)\n"
-            "  -c, --challenge PW      challengePassword (the SCEP enrollment secret)\n"
-            "      --dns NAME          subjectAltName dNSName (repeatable; likewise the next four)\n"
-            "      --email ADDR        subjectAltName rfc822Name\n"
-            "      --uri URI           subjectAltName URI\n"
-            "      --ip ADDR           subjectAltName iPAddress (IPv4 or IPv6)\n"
-            "      --upn NAME          subjectAltName otherName UPN (Microsoft)\n"
-            "      --ku LIST           key usage, comma separated: digitalSignature, nonRepudiation, keyEncipherment,\n"
-            "                          dataEncipherment, keyAgreement, keyCertSign, cRLSign\n"
-            "      --eku LIST          extended key usage, comma separated names (clientAuth, serverAuth, ...) or OIDs\n"
-            "      --md ALG            signature digest: sha256 (default), sha384, sha512\n"
-            "  -o, --out FILE          output (default: standard output)\n"
-            "      --der               write DER (default PEM)\n"
-            "      --show FILE         parse FILE (PEM or DER), verify its signature, print its fields\n"
-            "      --reveal-challenge  with --show, print the challenge password instead of its length\n"
-            "  -v, --verbose\n");
+    fprintf(
+        f, "usage: scepkit csr [options] --subject DN (--key FILE | --genkey SPEC --key-out FILE) [--out FILE]\n"
+           "       scepkit csr --show FILE [--reveal-challenge]\n"
+           "\n"
+           "  -k, --key FILE          private key (PEM or DER; PKCS#8, PKCS#1, SEC1)\n"
+           "      --key-pass PASS     password of an encrypted PKCS#8 key\n"
+           "  -g, --genkey SPEC       generate a key: rsa:2048 (default size), rsa:3072, rsa:4096, ec:p256, ec:p384\n"
+           "      --key-out FILE      where to write the generated key (PEM, mode 0600)\n"
+           "  -s, --subject DN        e.g. \"CN=dev1,O=Acme,C=US\" or \"/C=US/O=Acme/CN=dev1\" (encoded in the order "
+           "written)\n"
+           "  -c, --challenge PW      challengePassword (the SCEP enrollment secret)\n"
+           "      --dns NAME          subjectAltName dNSName (repeatable; likewise the next four)\n"
+           "      --email ADDR        subjectAltName rfc822Name\n"
+           "      --uri URI           subjectAltName URI\n"
+           "      --ip ADDR           subjectAltName iPAddress (IPv4 or IPv6)\n"
+           "      --upn NAME          subjectAltName otherName UPN (Microsoft)\n"
+           "      --ku LIST           key usage, comma separated: digitalSignature, nonRepudiation, keyEncipherment,\n"
+           "                          dataEncipherment, keyAgreement, keyCertSign, cRLSign\n"
+           "      --eku LIST          extended key usage, comma separated names (clientAuth, serverAuth, ...) or OIDs\n"
+           "      --md ALG            signature digest: sha256 (default), sha384, sha512\n"
+           "  -o, --out FILE          output (default: standard output)\n"
+           "      --der               write DER (default PEM)\n"
+           "      --show FILE         parse FILE (PEM or DER), verify its signature, print its fields\n"
+           "      --reveal-challenge  with --show, print the challenge password instead of its length\n"
+           "  -v, --verbose\n");
 }
 
 static const struct {
     const char *name;
     uint32_t bit;
 } ku_names[] = {
-    {"digitalSignature", SCEPKIT_KU_DIGITAL_SIGNATURE}, {"nonRepudiation", SCEPKIT_KU_NON_REPUDIATION},
-    {"keyEncipherment", SCEPKIT_KU_KEY_ENCIPHERMENT},   {"dataEncipherment", SCEPKIT_KU_DATA_ENCIPHERMENT},
-    {"keyAgreement", SCEPKIT_KU_KEY_AGREEMENT},         {"keyCertSign", SCEPKIT_KU_KEY_CERT_SIGN},
-    {"cRLSign", SCEPKIT_KU_CRL_SIGN},                   {"encipherOnly", SCEPKIT_KU_ENCIPHER_ONLY},
+    {"digitalSignature", SCEPKIT_KU_DIGITAL_SIGNATURE},
+    {"nonRepudiation", SCEPKIT_KU_NON_REPUDIATION},
+    {"keyEncipherment", SCEPKIT_KU_KEY_ENCIPHERMENT},
+    {"dataEncipherment", SCEPKIT_KU_DATA_ENCIPHERMENT},
+    {"keyAgreement", SCEPKIT_KU_KEY_AGREEMENT},
+    {"keyCertSign", SCEPKIT_KU_KEY_CERT_SIGN},
+    {"cRLSign", SCEPKIT_KU_CRL_SIGN},
+    {"encipherOnly", SCEPKIT_KU_ENCIPHER_ONLY},
     {"decipherOnly", SCEPKIT_KU_DECIPHER_ONLY},
 };
 
@@ -273,16 +278,26 @@ int cmd_csr(int argc, char **argv)
 {
     enum { O_KEYPASS = 256, O_KEYOUT, O_DNS, O_EMAIL, O_URI, O_IP, O_UPN, O_KU, O_EKU, O_MD, O_DER, O_SHOW, O_REVEAL };
     static const struct option opts[] = {
-        {"key", required_argument, NULL, 'k'},      {"key-pass", required_argument, NULL, O_KEYPASS},
-        {"genkey", required_argument, NULL, 'g'},   {"key-out", required_argument, NULL, O_KEYOUT},
-        {"subject", required_argument, NULL, 's'},  {"challenge", required_argument, NULL, 'c'},
-        {"dns", required_argument, NULL, O_DNS},    {"email", required_argument, NULL, O_EMAIL},
-        {"uri", required_argument, NULL, O_URI},    {"ip", required_argument, NULL, O_IP},
-        {"upn", required_argument, NULL, O_UPN},    {"ku", required_argument, NULL, O_KU},
-        {"eku", required_argument, NULL, O_EKU},    {"md", required_argument, NULL, O_MD},
-        {"out", required_argument, NULL, 'o'},      {"der", no_argument, NULL, O_DER},
-        {"show", required_argument, NULL, O_SHOW},  {"reveal-challenge", no_argument, NULL, O_REVEAL},
-        {"verbose", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'h'},
+        {"key", required_argument, NULL, 'k'},
+        {"key-pass", required_argument, NULL, O_KEYPASS},
+        {"genkey", required_argument, NULL, 'g'},
+        {"key-out", required_argument, NULL, O_KEYOUT},
+        {"subject", required_argument, NULL, 's'},
+        {"challenge", required_argument, NULL, 'c'},
+        {"dns", required_argument, NULL, O_DNS},
+        {"email", required_argument, NULL, O_EMAIL},
+        {"uri", required_argument, NULL, O_URI},
+        {"ip", required_argument, NULL, O_IP},
+        {"upn", required_argument, NULL, O_UPN},
+        {"ku", required_argument, NULL, O_KU},
+        {"eku", required_argument, NULL, O_EKU},
+        {"md", required_argument, NULL, O_MD},
+        {"out", required_argument, NULL, 'o'},
+        {"der", no_argument, NULL, O_DER},
+        {"show", required_argument, NULL, O_SHOW},
+        {"reveal-challenge", no_argument, NULL, O_REVEAL},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *key_path = NULL, *key_pass = "", *genkey = NULL, *key_out = NULL, *subject = NULL;

@@ -6,25 +6,24 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: scepkit <command> [options]\n"
-            "\n"
-            "commands:\n"
-            "  csr       make a PKCS#10 request (key file or generated key), or --show one\n"
-            "  getcaps   show a SCEP server's capabilities\n"
-            "  getca     fetch, show, verify and save the CA (and RA) certificates\n"
-            "  enroll    enroll: PKCSReq, polling while PENDING\n"
-            "  renew     renew a certificate (RenewalReq, or PKCSReq signed by it)\n"
-            "  poll      resume a PENDING enrollment from its state file\n"
-            "  getcert   fetch a certificate by serial number\n"
-            "  getcrl    fetch the CRL covering a certificate\n"
-            "  getnextca fetch the CA's rollover certificate\n"
-            "  version   print the library version\n"
-            "\n"
-            "`scepkit <command> --help` shows a command's options. Exit codes: 0 ok, 64 usage,\n"
-            "65 input could not be parsed or verified, 70 local error, 74 file I/O; SCEP commands also\n"
-            "3 PENDING, 10+failInfo FAILURE, 69 transport, 76 bad server answer, 77 refused by policy\n"
-            "(docs/cli.md).\n");
+    fprintf(f, "usage: scepkit <command> [options]\n"
+               "\n"
+               "commands:\n"
+               "  csr       make a PKCS#10 request (key file or generated key), or --show one\n"
+               "  getcaps   show a SCEP server's capabilities\n"
+               "  getca     fetch, show, verify and save the CA (and RA) certificates\n"
+               "  enroll    enroll: PKCSReq, polling while PENDING\n"
+               "  renew     renew a certificate (RenewalReq, or PKCSReq signed by it)\n"
+               "  poll      resume a PENDING enrollment from its state file\n"
+               "  getcert   fetch a certificate by serial number\n"
+               "  getcrl    fetch the CRL covering a certificate\n"
+               "  getnextca fetch the CA's rollover certificate\n"
+               "  version   print the library version\n"
+               "\n"
+               "`scepkit <command> --help` shows a command's options. Exit codes: 0 ok, 64 usage,\n"
+               "65 input could not be parsed or verified, 70 local error, 74 file I/O; SCEP commands also\n"
+               "3 PENDING, 10+failInfo FAILURE, 69 transport, 76 bad server answer, 77 refused by policy\n"
+               "(docs/cli.md).\n");
 }
 
 int main(int argc, char **argv)

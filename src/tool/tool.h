@@ -12,10 +12,10 @@
 /* Documented exit codes (docs/cli.md). */
 enum {
     TOOL_EXIT_OK = 0,
-    TOOL_EXIT_USAGE = 64,    /* bad command line */
-    TOOL_EXIT_INPUT = 65,    /* input could not be parsed or did not verify */
-    TOOL_EXIT_LOCAL = 70,    /* local error: key, crypto, library */
-    TOOL_EXIT_IO = 74,       /* file could not be read or written */
+    TOOL_EXIT_USAGE = 64, /* bad command line */
+    TOOL_EXIT_INPUT = 65, /* input could not be parsed or did not verify */
+    TOOL_EXIT_LOCAL = 70, /* local error: key, crypto, library */
+    TOOL_EXIT_IO = 74,    /* file could not be read or written */
 };
 
 extern int tool_verbose;

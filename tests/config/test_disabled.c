@@ -68,7 +68,8 @@ Test(config, single_des_and_md5_say_disabled_even_with_the_legacy_switch)
                  SCEPKIT_ERR_DISABLED);
     uint8_t md[64];
     size_t md_len = 0;
-    cr_expect_eq(scepkit_digest(SCEPKIT_MD_MD5, scepkit_bytes_str("abc"), md, sizeof md, &md_len), SCEPKIT_ERR_DISABLED);
+    cr_expect_eq(scepkit_digest(SCEPKIT_MD_MD5, scepkit_bytes_str("abc"), md, sizeof md, &md_len),
+                 SCEPKIT_ERR_DISABLED);
 }
 #endif
 

@@ -62,7 +62,8 @@ Test(server_handler, get_ca_caps_lists_the_default_keywords_one_per_line)
     cr_assert_eq(a.resp.http_status, 200);
     cr_assert_str_eq(a.resp.content_type, "text/plain");
     cr_assert_eq(a.len, strlen(SCEPKIT_SERVER_DEFAULT_CAPS));
-    cr_assert_eq(memcmp(a.body, "AES\nDES3\nPOSTPKIOperation\nRenewal\nSHA-1\nSHA-256\nSHA-512\nSCEPStandard", a.len), 0);
+    cr_assert_eq(memcmp(a.body, "AES\nDES3\nPOSTPKIOperation\nRenewal\nSHA-1\nSHA-256\nSHA-512\nSCEPStandard", a.len),
+                 0);
     srv_answer_free(&a);
     srv_world_free(&w);
 }
@@ -219,7 +220,8 @@ Test(server_handler, get_next_ca_cert_is_signed_by_the_current_ca_and_carries_th
     snprintf(path, sizeof path, "%s/next.p7", w.dir);
     snprintf(ca, sizeof ca, "%s/ca.pem", srv_pki_dir());
     cr_assert_eq(ts_write_file(path, a.body, a.len), 0);
-    snprintf(cmd, sizeof cmd, "openssl cms -verify -purpose any -inform DER -in '%s' -CAfile '%s' -certfile '%s' -out /dev/null 2>&1",
+    snprintf(cmd, sizeof cmd,
+             "openssl cms -verify -purpose any -inform DER -in '%s' -CAfile '%s' -certfile '%s' -out /dev/null 2>&1",
              path, ca, ca);
     cr_assert_eq(ts_run(cmd, out, sizeof out), 0, "%s", out);
     srv_answer_free(&a);
@@ -243,16 +245,16 @@ Test(server_handler, unknown_operation_is_400_and_arguments_are_checked)
     uint8_t mem[64], out[64];
     scepkit_arena ar;
     scepkit_arena_init(&ar, mem, sizeof mem);
-    cr_assert_eq(scepkit_server_handle(NULL, scepkit_bytes_str("GetCACaps"), (scepkit_bytes){0}, 0, &ar, out,
-                                       sizeof out, &r),
-                 SCEPKIT_ERR_ARG);
-    cr_assert_eq(scepkit_server_handle(&w.srv, scepkit_bytes_str("GetCACaps"), (scepkit_bytes){0}, 0, NULL, out,
-                                       sizeof out, &r),
-                 SCEPKIT_ERR_ARG);
+    cr_assert_eq(
+        scepkit_server_handle(NULL, scepkit_bytes_str("GetCACaps"), (scepkit_bytes){0}, 0, &ar, out, sizeof out, &r),
+        SCEPKIT_ERR_ARG);
+    cr_assert_eq(
+        scepkit_server_handle(&w.srv, scepkit_bytes_str("GetCACaps"), (scepkit_bytes){0}, 0, NULL, out, sizeof out, &r),
+        SCEPKIT_ERR_ARG);
     /* a too-small output buffer reports the size needed */
-    cr_assert_eq(scepkit_server_handle(&w.srv, scepkit_bytes_str("GetCACert"), (scepkit_bytes){0}, 0, &ar, out,
-                                       sizeof out, &r),
-                 SCEPKIT_ERR_BUFFER_TOO_SMALL);
+    cr_assert_eq(
+        scepkit_server_handle(&w.srv, scepkit_bytes_str("GetCACert"), (scepkit_bytes){0}, 0, &ar, out, sizeof out, &r),
+        SCEPKIT_ERR_BUFFER_TOO_SMALL);
     cr_assert_eq(r.body_len, w.ca_cert_len);
     srv_world_free(&w);
 }
@@ -767,8 +769,8 @@ Test(server_handler, certpoll_for_an_unknown_transaction_is_bad_cert_id_and_anot
 /* A CA port in front of the software CA that first fails, then queues, then issues. */
 typedef struct flaky_ca {
     scepkit_ca inner;
-    int fail;   /* calls to answer with an error */
-    int queue;  /* calls to answer PENDING */
+    int fail;  /* calls to answer with an error */
+    int queue; /* calls to answer PENDING */
     int calls;
 } flaky_ca;
 
@@ -1024,9 +1026,9 @@ Test(server_handler, ec_requester_approved_manually_gets_success_at_certpoll_key
     size_t dl = 0, ml = 0;
     cr_assert_eq(scepkit_csr_parse((scepkit_bytes){c.csr, c.csr_len}, &csr), SCEPKIT_OK);
     memcpy(subj, csr.subject.ptr, csr.subject.len);
-    cr_assert_eq(scepkit_scep_issuer_and_subject_write(v.issuer, (scepkit_bytes){subj, csr.subject.len}, data,
-                                                       sizeof data, &dl),
-                 SCEPKIT_OK);
+    cr_assert_eq(
+        scepkit_scep_issuer_and_subject_write(v.issuer, (scepkit_bytes){subj, csr.subject.len}, data, sizeof data, &dl),
+        SCEPKIT_OK);
     uint8_t *msg = srv_request_opts(&w, &c, SCEPKIT_MSG_CERTPOLL, (scepkit_bytes){data, dl}, NULL, &ml);
     srv_answer a;
     cr_assert_eq(srv_handle(&w, "PKIOperation", msg, ml, &a), SCEPKIT_OK);
@@ -1290,7 +1292,8 @@ Test(server_handler, dynamic_challenge_token_naming_the_subject_is_issued_and_on
     scepkit_csr csr;
     cr_assert_eq(scepkit_csr_parse((scepkit_bytes){c.csr, c.csr_len}, &csr), SCEPKIT_OK);
     memcpy(sans, csr.san.ptr, csr.san.len);
-    scepkit_token_claims cl = {{subj, sl}, {sans, csr.san.len}, scepkit_bytes_str("signing"), w.clock.now + 3600, 10, 0};
+    scepkit_token_claims cl = {{subj, sl}, {sans, csr.san.len}, scepkit_bytes_str("signing"), w.clock.now + 3600, 10,
+                               0};
     char token[SCEPKIT_TOKEN_MAX_LEN + 1];
     size_t tl = 0;
     cr_assert_eq(scepkit_token_issue(&keys[0], &cl, token, sizeof token, &tl), SCEPKIT_OK);
@@ -1390,8 +1393,9 @@ static void run_vector(const vec_case *vc, int idx)
     op.allow_legacy = 1;
     uint8_t *plain = malloc(SCEPKIT_SCEP_OPEN_PLAIN_CAP(len));
     scepkit_scep_request req;
-    cr_assert_eq(scepkit_scep_request_open((scepkit_bytes){msg, len}, &op, plain, SCEPKIT_SCEP_OPEN_PLAIN_CAP(len), &req),
-                 SCEPKIT_OK, "%s", vc->file);
+    cr_assert_eq(
+        scepkit_scep_request_open((scepkit_bytes){msg, len}, &op, plain, SCEPKIT_SCEP_OPEN_PLAIN_CAP(len), &req),
+        SCEPKIT_OK, "%s", vc->file);
     w.clock.now = req.signing_time + 2;
     srv_world_start(&w);
 
@@ -1607,8 +1611,8 @@ Test(server_handler, every_smaller_arena_fails_cleanly_and_the_published_size_is
         scepkit_arena_init(&ar, mem, cap);
         scepkit_err err = scepkit_server_handle(&w.srv, scepkit_bytes_str("PKIOperation"), (scepkit_bytes){msg, len},
                                                 SCEPKIT_MESSAGE_BODY, &ar, out, outcap, &r);
-        cr_assert(err == SCEPKIT_ERR_ARENA_EXHAUSTED || (err == SCEPKIT_OK && r.http_status == 200),
-                  "cap %zu: %s", cap, scepkit_err_name(err));
+        cr_assert(err == SCEPKIT_ERR_ARENA_EXHAUSTED || (err == SCEPKIT_OK && r.http_status == 200), "cap %zu: %s", cap,
+                  scepkit_err_name(err));
         cr_assert_eq(ar.used, 0);
     }
     free(mem);

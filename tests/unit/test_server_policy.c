@@ -161,18 +161,18 @@ Test(server_policy, token_round_trips_and_every_tampering_is_refused)
         cr_assert(isalnum((unsigned char)tok[i]) || tok[i] == '-' || tok[i] == '_', "base64url only");
     }
     scepkit_token_claims got;
-    cr_assert_eq(scepkit_token_verify(keys, 2, (scepkit_bytes){(const uint8_t *)tok, n}, 1900000000, buf, sizeof buf,
-                                      &got),
-                 SCEPKIT_OK);
+    cr_assert_eq(
+        scepkit_token_verify(keys, 2, (scepkit_bytes){(const uint8_t *)tok, n}, 1900000000, buf, sizeof buf, &got),
+        SCEPKIT_OK);
     cr_assert_eq(got.kid, 2);
     cr_assert_eq(got.subject.len, sl);
     cr_assert_eq(memcmp(got.subject.ptr, subj, sl), 0);
     cr_assert_eq(got.profile.len, 7);
     cr_assert_eq(got.expires, 2000000000);
     cr_assert_eq(got.validity_days, 30);
-    cr_assert_eq(scepkit_token_verify(keys, 2, (scepkit_bytes){(const uint8_t *)tok, n}, 2000000000, buf, sizeof buf,
-                                      &got),
-                 SCEPKIT_ERR_TOKEN_EXPIRED);
+    cr_assert_eq(
+        scepkit_token_verify(keys, 2, (scepkit_bytes){(const uint8_t *)tok, n}, 2000000000, buf, sizeof buf, &got),
+        SCEPKIT_ERR_TOKEN_EXPIRED);
     cr_assert_eq(scepkit_token_verify(keys, 1, (scepkit_bytes){(const uint8_t *)tok, n}, 0, buf, sizeof buf, &got),
                  SCEPKIT_ERR_TOKEN_MAC, "key 2 retired");
     scepkit_token_key wrong[1] = {{2, {key_a, 32}}};
@@ -183,23 +183,23 @@ Test(server_policy, token_round_trips_and_every_tampering_is_refused)
         char t[SCEPKIT_TOKEN_MAX_LEN + 1];
         memcpy(t, tok, n);
         t[i] = t[i] == 'A' ? 'B' : 'A';
-        scepkit_err err = scepkit_token_verify(keys, 2, (scepkit_bytes){(const uint8_t *)t, n}, 0, buf, sizeof buf,
-                                               &got);
+        scepkit_err err =
+            scepkit_token_verify(keys, 2, (scepkit_bytes){(const uint8_t *)t, n}, 0, buf, sizeof buf, &got);
         cr_assert(err == SCEPKIT_ERR_TOKEN_MAC || err == SCEPKIT_ERR_TOKEN_FORMAT, "char %zu: %s", i,
                   scepkit_err_name(err));
     }
     /* truncated and extended */
     for (size_t cut = 0; cut < n; cut++) {
-        cr_assert_neq(scepkit_token_verify(keys, 2, (scepkit_bytes){(const uint8_t *)tok, cut}, 0, buf, sizeof buf,
-                                           &got),
-                      SCEPKIT_OK, "cut %zu", cut);
+        cr_assert_neq(
+            scepkit_token_verify(keys, 2, (scepkit_bytes){(const uint8_t *)tok, cut}, 0, buf, sizeof buf, &got),
+            SCEPKIT_OK, "cut %zu", cut);
     }
     char longer[SCEPKIT_TOKEN_MAX_LEN + 8];
     memcpy(longer, tok, n);
     memcpy(longer + n, "AAAA", 4);
-    cr_assert_neq(scepkit_token_verify(keys, 2, (scepkit_bytes){(const uint8_t *)longer, n + 4}, 0, buf, sizeof buf,
-                                       &got),
-                  SCEPKIT_OK);
+    cr_assert_neq(
+        scepkit_token_verify(keys, 2, (scepkit_bytes){(const uint8_t *)longer, n + 4}, 0, buf, sizeof buf, &got),
+        SCEPKIT_OK);
 }
 
 Test(server_policy, token_refuses_claims_that_do_not_fit_challenge_password)

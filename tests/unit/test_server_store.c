@@ -26,11 +26,12 @@ Test(server_store, cbor_records_round_trip_as_maps_and_arrays)
     cr_assert_eq(skit_rec_write_map(f, 3, buf, sizeof buf, &len), SCEPKIT_OK);
     cr_assert_eq(len, need);
     /* {1: 1234567890123, 2: h'000102', 9: "hello"} */
-    static const uint8_t want[] = {0xa3, 0x01, 0x1b, 0x00, 0x00, 0x01, 0x1f, 0x71, 0xfb, 0x04, 0xcb, 0x02, 0x43,
-                                   0x00, 0x01, 0x02, 0x09, 0x65, 'h',  'e',  'l',  'l',  'o'};
+    static const uint8_t want[] = {0xa3, 0x01, 0x1b, 0x00, 0x00, 0x01, 0x1f, 0x71, 0xfb, 0x04, 0xcb, 0x02,
+                                   0x43, 0x00, 0x01, 0x02, 0x09, 0x65, 'h',  'e',  'l',  'l',  'o'};
     cr_assert_eq(len, sizeof want);
     cr_assert_eq(memcmp(buf, want, len), 0);
-    skit_rec_field r[3] = {{1, SKIT_REC_UINT, 0, {0}, 0}, {2, SKIT_REC_BYTES, 0, {0}, 0}, {9, SKIT_REC_TEXT, 0, {0}, 0}};
+    skit_rec_field r[3] = {
+        {1, SKIT_REC_UINT, 0, {0}, 0}, {2, SKIT_REC_BYTES, 0, {0}, 0}, {9, SKIT_REC_TEXT, 0, {0}, 0}};
     cr_assert_eq(skit_rec_read_map((scepkit_bytes){buf, len}, r, 3), SCEPKIT_OK);
     cr_assert(r[0].present && r[1].present && r[2].present);
     cr_assert_eq(r[0].u, 1234567890123ull);
@@ -576,9 +577,9 @@ Test(server_store, a_process_killed_mid_issuance_loses_no_reported_record)
     static uint8_t buf[8192];
     for (int i = 0; i < n; i++) {
         scepkit_store_cert rec;
-        cr_assert_eq(st.ops->cert_get(st.self, (scepkit_bytes){reported[i], SCEPKIT_SOFTCA_SERIAL_LEN}, buf,
-                                      sizeof buf, &rec),
-                     SCEPKIT_OK, "reported certificate %d is in the index", i);
+        cr_assert_eq(
+            st.ops->cert_get(st.self, (scepkit_bytes){reported[i], SCEPKIT_SOFTCA_SERIAL_LEN}, buf, sizeof buf, &rec),
+            SCEPKIT_OK, "reported certificate %d is in the index", i);
     }
     static serial_set set;
     set.n = 0;

@@ -226,13 +226,13 @@ static void init_usage(FILE *f)
 int srv_cmd_init(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"subject", required_argument, NULL, 's'},    {"key", required_argument, NULL, 'k'},
-        {"days", required_argument, NULL, 1},         {"ra", no_argument, NULL, 2},
-        {"ra-key", required_argument, NULL, 3},       {"challenge", required_argument, NULL, 4},
-        {"no-challenge", no_argument, NULL, 5},       {"listen", required_argument, NULL, 6},
-        {"port", required_argument, NULL, 'p'},       {"legacy", no_argument, NULL, 7},
-        {"manual-approval", no_argument, NULL, 8},    {"validity-days", required_argument, NULL, 9},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
+        {"subject", required_argument, NULL, 's'}, {"key", required_argument, NULL, 'k'},
+        {"days", required_argument, NULL, 1},      {"ra", no_argument, NULL, 2},
+        {"ra-key", required_argument, NULL, 3},    {"challenge", required_argument, NULL, 4},
+        {"no-challenge", no_argument, NULL, 5},    {"listen", required_argument, NULL, 6},
+        {"port", required_argument, NULL, 'p'},    {"legacy", no_argument, NULL, 7},
+        {"manual-approval", no_argument, NULL, 8}, {"validity-days", required_argument, NULL, 9},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *subject = "CN=scepkit-server CA,O=scepkit", *key_spec = "rsa", *ra_key_spec = "rsa";
     const char *challenge = NULL, *listen_addr = NULL;
@@ -240,20 +240,48 @@ int srv_cmd_init(int argc, char **argv)
     int ra = 0, no_challenge = 0, legacy = 0, manual = 0, ch;
     while ((ch = getopt_long(argc, argv, "s:k:p:h", opts, NULL)) != -1) {
         switch (ch) {
-        case 's': subject = optarg; break;
-        case 'k': key_spec = optarg; break;
-        case 1: days = strtol(optarg, NULL, 10); break;
-        case 2: ra = 1; break;
-        case 3: ra_key_spec = optarg; break;
-        case 4: challenge = optarg; break;
-        case 5: no_challenge = 1; break;
-        case 6: listen_addr = optarg; break;
-        case 'p': port = strtol(optarg, NULL, 10); break;
-        case 7: legacy = 1; break;
-        case 8: manual = 1; break;
-        case 9: validity = strtol(optarg, NULL, 10); break;
-        case 'h': init_usage(stdout); return SRV_EXIT_OK;
-        default: init_usage(stderr); return SRV_EXIT_USAGE;
+        case 's':
+            subject = optarg;
+            break;
+        case 'k':
+            key_spec = optarg;
+            break;
+        case 1:
+            days = strtol(optarg, NULL, 10);
+            break;
+        case 2:
+            ra = 1;
+            break;
+        case 3:
+            ra_key_spec = optarg;
+            break;
+        case 4:
+            challenge = optarg;
+            break;
+        case 5:
+            no_challenge = 1;
+            break;
+        case 6:
+            listen_addr = optarg;
+            break;
+        case 'p':
+            port = strtol(optarg, NULL, 10);
+            break;
+        case 7:
+            legacy = 1;
+            break;
+        case 8:
+            manual = 1;
+            break;
+        case 9:
+            validity = strtol(optarg, NULL, 10);
+            break;
+        case 'h':
+            init_usage(stdout);
+            return SRV_EXIT_OK;
+        default:
+            init_usage(stderr);
+            return SRV_EXIT_USAGE;
         }
     }
     if (optind + 1 != argc || days < 1 || days > 36500 || port > 65535 || validity < 0 || validity > 36500) {
@@ -445,10 +473,10 @@ out:
 /* ---------------------------------------------------------------------------------------------- */
 /* Admin commands */
 
-static const char *const reason_names[] = {"unspecified",          "keyCompromise",   "cACompromise",
-                                           "affiliationChanged",   "superseded",      "cessationOfOperation",
-                                           "certificateHold",      "",                "removeFromCRL",
-                                           "privilegeWithdrawn",   "aACompromise"};
+static const char *const reason_names[] = {
+    "unspecified",   "keyCompromise",        "cACompromise",    "affiliationChanged",
+    "superseded",    "cessationOfOperation", "certificateHold", "",
+    "removeFromCRL", "privilegeWithdrawn",   "aACompromise"};
 
 static int parse_reason(const char *s)
 {
@@ -548,13 +576,13 @@ static size_t put_tlv(uint8_t *out, size_t cap, size_t at, uint8_t tag, const ui
 int srv_cmd_admin(const char *cmd, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"reason", required_argument, NULL, 'r'},   {"fail-info", required_argument, NULL, 'f'},
-        {"profile", required_argument, NULL, 'P'},  {"count", required_argument, NULL, 'n'},
-        {"subject", required_argument, NULL, 's'},  {"dns", required_argument, NULL, 1},
-        {"email", required_argument, NULL, 2},      {"uri", required_argument, NULL, 3},
-        {"ip", required_argument, NULL, 4},         {"ttl", required_argument, NULL, 5},
-        {"days", required_argument, NULL, 6},       {"out", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"reason", required_argument, NULL, 'r'},  {"fail-info", required_argument, NULL, 'f'},
+        {"profile", required_argument, NULL, 'P'}, {"count", required_argument, NULL, 'n'},
+        {"subject", required_argument, NULL, 's'}, {"dns", required_argument, NULL, 1},
+        {"email", required_argument, NULL, 2},     {"uri", required_argument, NULL, 3},
+        {"ip", required_argument, NULL, 4},        {"ttl", required_argument, NULL, 5},
+        {"days", required_argument, NULL, 6},      {"out", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *reason = NULL, *fail = NULL, *profile = "", *subject = NULL, *out = NULL;
     long count = 1, ttl = 3600, vdays = 0;
@@ -565,18 +593,37 @@ int srv_cmd_admin(const char *cmd, int argc, char **argv)
         size_t at;
         uint8_t ip[16];
         switch (ch) {
-        case 'r': reason = optarg; break;
-        case 'f': fail = optarg; break;
-        case 'P': profile = optarg; break;
-        case 'n': count = strtol(optarg, NULL, 10); break;
-        case 's': subject = optarg; break;
-        case 'o': out = optarg; break;
-        case 5: ttl = strtol(optarg, NULL, 10); break;
-        case 6: vdays = strtol(optarg, NULL, 10); break;
+        case 'r':
+            reason = optarg;
+            break;
+        case 'f':
+            fail = optarg;
+            break;
+        case 'P':
+            profile = optarg;
+            break;
+        case 'n':
+            count = strtol(optarg, NULL, 10);
+            break;
+        case 's':
+            subject = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 5:
+            ttl = strtol(optarg, NULL, 10);
+            break;
+        case 6:
+            vdays = strtol(optarg, NULL, 10);
+            break;
         case 1:
         case 2:
         case 3:
-            at = put_tlv(sans, sizeof sans, sans_len, ch == 1 ? 0x82 : ch == 2 ? 0x81 : 0x86,
+            at = put_tlv(sans, sizeof sans, sans_len,
+                         ch == 1   ? 0x82
+                         : ch == 2 ? 0x81
+                                   : 0x86,
                          (const uint8_t *)optarg, strlen(optarg));
             if (at == SIZE_MAX) {
                 bad = 1;
@@ -599,7 +646,9 @@ int srv_cmd_admin(const char *cmd, int argc, char **argv)
             }
             break;
         case 'h':
-        default: bad = 1; break;
+        default:
+            bad = 1;
+            break;
         }
     }
     int nargs = argc - optind;
@@ -757,7 +806,7 @@ int srv_cmd_admin(const char *cmd, int argc, char **argv)
     }
     if (rc == SRV_EXIT_OK && err != SCEPKIT_OK) {
         srv_err(cmd, err);
-        rc = err == SCEPKIT_ERR_NOT_FOUND ? SRV_EXIT_NOTFOUND
+        rc = err == SCEPKIT_ERR_NOT_FOUND                                     ? SRV_EXIT_NOTFOUND
              : (err == SCEPKIT_ERR_TX_STATE || err == SCEPKIT_ERR_STORE_FULL) ? SRV_EXIT_USAGE
                                                                               : SRV_EXIT_LOCAL;
     }

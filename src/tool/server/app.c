@@ -43,8 +43,8 @@ static scepkit_err pool_sign(void *self, scepkit_md md, const uint8_t *digest, s
 {
     srv_keypool *p = self;
     size_t i = pool_take(p);
-    scepkit_err err = scepkit_key_sign_digest(scepkit_softkey_key(&p->keys[i]), md, digest, digest_len, sig, cap,
-                                              sig_len);
+    scepkit_err err =
+        scepkit_key_sign_digest(scepkit_softkey_key(&p->keys[i]), md, digest, digest_len, sig, cap, sig_len);
     pthread_mutex_unlock(&p->mu[i]);
     return err;
 }
@@ -454,7 +454,7 @@ int srv_app_open(srv_app *a, const char *dir_or_conf, int for_admin)
     sc.allow_legacy = c->allow_legacy;
     sc.reply_sig_style = strcmp(c->reply_signature, "mirror") == 0  ? SCEPKIT_REPLY_SIG_MIRROR
                          : strcmp(c->reply_signature, "named") == 0 ? SCEPKIT_REPLY_SIG_NAMED
-                                                                     : SCEPKIT_REPLY_SIG_PLAIN;
+                                                                    : SCEPKIT_REPLY_SIG_PLAIN;
     sc.max_clock_skew = c->max_clock_skew;
     sc.max_message_size = c->max_message_size;
     sc.renewal_skips_challenge = c->renewal_skips_challenge;

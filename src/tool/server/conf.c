@@ -247,8 +247,8 @@ int srv_conf_load(srv_conf *c, const char *path)
             fprintf(stderr, "%s: tls_cert and tls_key go together\n", path);
             rc = -1;
         }
-        int ra = (c->ra_sign_cert[0] != 0) + (c->ra_sign_key[0] != 0) + (c->ra_enc_cert[0] != 0) +
-                 (c->ra_enc_key[0] != 0);
+        int ra =
+            (c->ra_sign_cert[0] != 0) + (c->ra_sign_key[0] != 0) + (c->ra_enc_cert[0] != 0) + (c->ra_enc_key[0] != 0);
         if (ra != 0 && ra != 4) {
             fprintf(stderr, "%s: RA mode needs all of ra_sign_cert, ra_sign_key, ra_enc_cert, ra_enc_key\n", path);
             rc = -1;
@@ -339,9 +339,9 @@ int srv_conf_write(const srv_conf *c, const char *path)
         "# --- logs: one line per request on stderr (or log_file); text (key=value) or json\n"
         "log_format = %s\n"
         "log_file = %s\n",
-        c->listen, c->port, c->threads, c->tls_cert, c->tls_key, c->shutdown_grace, c->connection_timeout,
-        c->ca_cert, c->ca_key, c->ra_sign_cert, c->ra_sign_key, c->ra_enc_cert, c->ra_enc_key, c->key_pool, c->next_ca_certs, c->store,
-        c->challenge, c->otp, c->otp_lifetime, c->otp_max_outstanding, c->token_key, c->token_kid, c->caps,
+        c->listen, c->port, c->threads, c->tls_cert, c->tls_key, c->shutdown_grace, c->connection_timeout, c->ca_cert,
+        c->ca_key, c->ra_sign_cert, c->ra_sign_key, c->ra_enc_cert, c->ra_enc_key, c->key_pool, c->next_ca_certs,
+        c->store, c->challenge, c->otp, c->otp_lifetime, c->otp_max_outstanding, c->token_key, c->token_kid, c->caps,
         c->allow_legacy, c->manual_approval, c->renewal_skips_challenge, c->include_ca_cert_in_certrep,
         c->reply_signature, c->max_clock_skew, c->max_message_size, c->validity_days, c->eku, c->non_repudiation,
         c->crl_dp_uri, c->aia_ca_issuers_uri, c->crl_validity_days, c->log_format, c->log_file);

@@ -277,24 +277,36 @@ static scepkit_err on_event(void *ctx, const scepkit_server_event *ev)
 static const char *cipher_name(scepkit_cipher c)
 {
     switch (c) {
-    case SCEPKIT_CIPHER_DES_CBC: return "DES";
-    case SCEPKIT_CIPHER_DES_EDE3_CBC: return "DES3";
-    case SCEPKIT_CIPHER_AES128_CBC: return "AES-128";
-    case SCEPKIT_CIPHER_AES192_CBC: return "AES-192";
-    case SCEPKIT_CIPHER_AES256_CBC: return "AES-256";
-    default: return NULL;
+    case SCEPKIT_CIPHER_DES_CBC:
+        return "DES";
+    case SCEPKIT_CIPHER_DES_EDE3_CBC:
+        return "DES3";
+    case SCEPKIT_CIPHER_AES128_CBC:
+        return "AES-128";
+    case SCEPKIT_CIPHER_AES192_CBC:
+        return "AES-192";
+    case SCEPKIT_CIPHER_AES256_CBC:
+        return "AES-256";
+    default:
+        return NULL;
     }
 }
 
 static const char *md_name(scepkit_md m)
 {
     switch (m) {
-    case SCEPKIT_MD_MD5: return "MD5";
-    case SCEPKIT_MD_SHA1: return "SHA-1";
-    case SCEPKIT_MD_SHA256: return "SHA-256";
-    case SCEPKIT_MD_SHA384: return "SHA-384";
-    case SCEPKIT_MD_SHA512: return "SHA-512";
-    default: return NULL;
+    case SCEPKIT_MD_MD5:
+        return "MD5";
+    case SCEPKIT_MD_SHA1:
+        return "SHA-1";
+    case SCEPKIT_MD_SHA256:
+        return "SHA-256";
+    case SCEPKIT_MD_SHA384:
+        return "SHA-384";
+    case SCEPKIT_MD_SHA512:
+        return "SHA-512";
+    default:
+        return NULL;
     }
 }
 
@@ -589,8 +601,8 @@ static enum MHD_Result serve_scep(http_srv *s, struct MHD_Connection *c, req_ctx
     scepkit_arena_init(&arena, b->scratch, s->scratch_size);
     scepkit_server_response resp;
     tl_req = r;
-    scepkit_err err = scepkit_server_handle(&s->app.srv, scepkit_bytes_str(r->op), message, form, &arena, b->out,
-                                            s->out_size, &resp);
+    scepkit_err err =
+        scepkit_server_handle(&s->app.srv, scepkit_bytes_str(r->op), message, form, &arena, b->out, s->out_size, &resp);
     tl_req = NULL;
     /* The scratch held the decrypted request (and its challenge password): wipe what was used before the
      * buffer goes back to the pool. */
@@ -752,18 +764,42 @@ int srv_cmd_run(int argc, char **argv)
     int quiet = 0, ch;
     while ((ch = getopt_long(argc, argv, "l:p:t:qh", opts, NULL)) != -1) {
         switch (ch) {
-        case 'l': o_listen = optarg; break;
-        case 'p': o_port = optarg; break;
-        case 't': o_threads = optarg; break;
-        case 1: o_tls_cert = optarg; break;
-        case 2: o_tls_key = optarg; break;
-        case 3: o_log = optarg; break;
-        case 4: o_log_format = optarg; break;
-        case 5: pid_file = optarg; break;
-        case 6: port_file = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'h': run_usage(stdout); return SRV_EXIT_OK;
-        default: run_usage(stderr); return SRV_EXIT_USAGE;
+        case 'l':
+            o_listen = optarg;
+            break;
+        case 'p':
+            o_port = optarg;
+            break;
+        case 't':
+            o_threads = optarg;
+            break;
+        case 1:
+            o_tls_cert = optarg;
+            break;
+        case 2:
+            o_tls_key = optarg;
+            break;
+        case 3:
+            o_log = optarg;
+            break;
+        case 4:
+            o_log_format = optarg;
+            break;
+        case 5:
+            pid_file = optarg;
+            break;
+        case 6:
+            port_file = optarg;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            run_usage(stdout);
+            return SRV_EXIT_OK;
+        default:
+            run_usage(stderr);
+            return SRV_EXIT_USAGE;
         }
     }
     if (optind + 1 != argc) {
@@ -909,17 +945,17 @@ int srv_cmd_run(int argc, char **argv)
         {tls_key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, tls_key},
         {MHD_OPTION_END, 0, NULL},
     };
-    s.d = MHD_start_daemon(flags, (uint16_t)conf->port, NULL, NULL, on_request, &s,                        //
-                           MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, &s,                                    //
-                           MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,                                 //
-                           MHD_OPTION_THREAD_POOL_SIZE, threads,                                         //
-                           MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,                      //
-                           MHD_OPTION_CONNECTION_LIMIT, 1024u,                                           //
-                           MHD_OPTION_CONNECTION_TIMEOUT, conf->connection_timeout,                      //
-                           MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s,                                      //
-                           MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, &s,                                //
-                           MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,                                //
-                           MHD_OPTION_ARRAY, tls_opts,                                                   //
+    s.d = MHD_start_daemon(flags, (uint16_t)conf->port, NULL, NULL, on_request, &s, //
+                           MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, &s,              //
+                           MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,            //
+                           MHD_OPTION_THREAD_POOL_SIZE, threads,                    //
+                           MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, //
+                           MHD_OPTION_CONNECTION_LIMIT, 1024u,                      //
+                           MHD_OPTION_CONNECTION_TIMEOUT, conf->connection_timeout, //
+                           MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s,                 //
+                           MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, &s,           //
+                           MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,           //
+                           MHD_OPTION_ARRAY, tls_opts,                              //
                            MHD_OPTION_END);
     if (s.d == NULL) {
         fprintf(stderr, "scepkit-server: cannot listen on %s port %u%s\n", conf->listen, conf->port,
@@ -946,8 +982,8 @@ int srv_cmd_run(int argc, char **argv)
         line_start(&l, s.json, "start");
         line_kv(&l, "version", scepkit_version(), 0);
         char url[160];
-        snprintf(url, sizeof url, "%s://%s%s%s:%u/scep", tls_cert ? "https" : "http", strchr(conf->listen, ':') ? "[" : "",
-                 conf->listen, strchr(conf->listen, ':') ? "]" : "", port);
+        snprintf(url, sizeof url, "%s://%s%s%s:%u/scep", tls_cert ? "https" : "http",
+                 strchr(conf->listen, ':') ? "[" : "", conf->listen, strchr(conf->listen, ':') ? "]" : "", port);
         line_kv(&l, "url", url, 0);
         line_kv(&l, "mode", s.app.ra_mode ? "ra" : "ca", 0);
         snprintf(num, sizeof num, "%u", threads);

@@ -12,23 +12,23 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "scepkit/scepkit.h"
 #include "scepkit/ca.h"
 #include "scepkit/policy.h"
+#include "scepkit/scepkit.h"
 #include "scepkit/server.h"
 #include "scepkit/store.h"
 
 /* Exit codes (docs/server-tool.md), the sysexits values the scepkit tool uses too. */
 enum {
     SRV_EXIT_OK = 0,
-    SRV_EXIT_USAGE = 64,   /* bad command line or configuration */
-    SRV_EXIT_INPUT = 65,   /* a file could not be parsed */
-    SRV_EXIT_NOTFOUND = 66,/* no such transaction or certificate */
-    SRV_EXIT_UNAVAIL = 69, /* a feature not available in this build (TLS without GnuTLS) */
-    SRV_EXIT_LOCAL = 70,   /* library or internal error */
-    SRV_EXIT_OSERR = 71,   /* could not listen, start threads */
-    SRV_EXIT_IO = 74,      /* file I/O */
-    SRV_EXIT_CONFIG = 78,  /* configuration file invalid */
+    SRV_EXIT_USAGE = 64,    /* bad command line or configuration */
+    SRV_EXIT_INPUT = 65,    /* a file could not be parsed */
+    SRV_EXIT_NOTFOUND = 66, /* no such transaction or certificate */
+    SRV_EXIT_UNAVAIL = 69,  /* a feature not available in this build (TLS without GnuTLS) */
+    SRV_EXIT_LOCAL = 70,    /* library or internal error */
+    SRV_EXIT_OSERR = 71,    /* could not listen, start threads */
+    SRV_EXIT_IO = 74,       /* file I/O */
+    SRV_EXIT_CONFIG = 78,   /* configuration file invalid */
 };
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -57,8 +57,8 @@ void srv_time_text(int64_t t, char *out, size_t cap);
 #define SRV_MAX_EKUS 8
 
 typedef struct srv_conf {
-    char path[1024];       /* the file read */
-    char dir[1024];        /* its directory: relative paths are resolved from here */
+    char path[1024]; /* the file read */
+    char dir[1024];  /* its directory: relative paths are resolved from here */
     /* network */
     char listen[64];
     unsigned port;
@@ -83,7 +83,7 @@ typedef struct srv_conf {
     int otp;
     unsigned otp_lifetime;
     unsigned otp_max_outstanding;
-    char token_key[160];   /* hex */
+    char token_key[160]; /* hex */
     unsigned token_kid;
     /* behaviour */
     char caps[512];
@@ -102,7 +102,7 @@ typedef struct srv_conf {
     char aia_ca_issuers_uri[512];
     unsigned crl_validity_days;
     /* logs */
-    char log_format[8];    /* text | json */
+    char log_format[8]; /* text | json */
     char log_file[1024];
 } srv_conf;
 

@@ -8,7 +8,9 @@
  *   process sharing the store, even after a crash);
  * - transactions by transactionID: the requester's key hash and the outcome (in progress,
  *   pending with the CSR kept for a later approval, issued with the certificate, rejected), so a
- *   retried request gets the same answer and never a second certificate;
+ *   retried request gets the same answer and never a second certificate; every issued certificate
+ *   also names its transactionID, so a retry after a crash between "indexed" and "transaction
+ *   ISSUED" finds the certificate instead of issuing another (cert_find_tx);
  * - one-time passwords (salted hashes only) and the CRL number.
  *
  * The port (::scepkit_store_ops) is semantic, one call per decision, so a shared database can
@@ -80,7 +82,9 @@ typedef struct scepkit_store_cert {
     int64_t not_after;
     int revoked; /**< 1 when revoked */
     int64_t revoked_at;
-    int reason; /**< CRLReason (RFC 5280 §5.3.1), -1 for none */
+    int reason;                                          /**< CRLReason (RFC 5280 §5.3.1), -1 for none */
+    char transaction_id[SCEPKIT_TRANSACTION_ID_MAX + 1]; /**< the SCEP transaction it was issued for; empty when
+                                                              unknown (records written before it was kept) */
 } scepkit_store_cert;
 
 /** A revoked serial (what a CRL lists). */
@@ -149,6 +153,12 @@ typedef struct scepkit_store_ops {
     /** Reads the certificate with `serial`; `out->cert` views `buf`. SCEPKIT_ERR_NOT_FOUND,
      * SCEPKIT_ERR_BUFFER_TOO_SMALL. */
     scepkit_err (*cert_get)(void *self, scepkit_bytes serial, uint8_t *buf, size_t cap, scepkit_store_cert *out);
+    /** The certificate indexed last for `transaction_id` among those with `issued_at >= since`; `out->cert` views
+     *  `buf`. The handler asks this before it takes over a transaction a crashed process left IN_PROGRESS, so
+     *  the certificate that process had already issued is delivered instead of a second one. NULL: such a
+     *  crash can issue twice. SCEPKIT_ERR_NOT_FOUND, SCEPKIT_ERR_BUFFER_TOO_SMALL. */
+    scepkit_err (*cert_find_tx)(void *self, scepkit_bytes transaction_id, int64_t since, uint8_t *buf, size_t cap,
+                                scepkit_store_cert *out);
     /** Calls `fn` for every issued certificate (order unspecified). */
     scepkit_err (*cert_each)(void *self, scepkit_store_cert_fn fn, void *ctx);
     /** Marks a certificate revoked. SCEPKIT_ERR_NOT_FOUND if never issued; revoking twice keeps the first date. */

@@ -15,7 +15,10 @@
  *                                                                                  --reject---> REJECTED
  *
  * A failed challenge never creates a record. A record left IN_PROGRESS by a crash is retried once it is
- * older than `in_progress_timeout`.
+ * older than `in_progress_timeout`: first by asking the store for a certificate already issued for that
+ * transaction (cert_find_tx; the CA indexes it before the record says ISSUED), and only if there is none by
+ * running the CA again. A record whose certificate the CA issued is never removed, even when recording the
+ * outcome fails: only that recovery may finish it, so a transaction never yields two certificates.
  */
 #define _POSIX_C_SOURCE 200809L /* strnlen() */
 
@@ -203,6 +206,7 @@ typedef struct hctx {
     uint8_t signer_hash[SCEPKIT_KEY_HASH_LEN]; /* pkiMessage signer key */
     int signer_not_rsa;                        /* the signer cannot receive key transport (EC) */
     scepkit_bytes reply_password;              /* EC signer: the challengePassword keying a SUCCESS (PWRI) */
+    int ca_issued;                             /* the CA issued a certificate during this request */
 } hctx;
 
 static scepkit_key locked(const scepkit_server *srv, skit_locked_key *lk, scepkit_key k)
@@ -657,6 +661,7 @@ static scepkit_err issue_and_record(hctx *h, scepkit_store_tx *tx, scepkit_tx_st
     if (err != SCEPKIT_OK) {
         return err;
     }
+    h->ca_issued = res.outcome == SCEPKIT_CA_ISSUED;
     scepkit_store_tx upd = *tx;
     upd.updated = h->now;
     upd.csr = (scepkit_bytes){NULL, 0};
@@ -722,6 +727,63 @@ static scepkit_err retry_ca(hctx *h, scepkit_store_tx *tx)
     return issue_and_record(h, tx, SCEPKIT_TX_PENDING, &csr, tx->signer_cert, 1);
 }
 
+/* A stale IN_PROGRESS transaction whose process died after the CA indexed the certificate but before the record
+ * said ISSUED: finish it with that certificate (compare-and-set IN_PROGRESS -> ISSUED) and answer with it.
+ * SCEPKIT_ERR_NOT_FOUND when nothing was issued for it (or the record changed meanwhile: the caller re-reads). */
+static scepkit_err recover_issued(hctx *h, const scepkit_store_tx *tx, int by_signer)
+{
+    const scepkit_store *st = &h->srv->cfg.store;
+    if (st->ops->cert_find_tx == NULL) {
+        return SCEPKIT_ERR_NOT_FOUND;
+    }
+    size_t cap = max_payload(h->srv) + 1024;
+    uint8_t *buf = NULL;
+    scepkit_err err = arena_take(h, cap, &buf);
+    if (err != SCEPKIT_OK) {
+        return err;
+    }
+    /* Only a certificate issued since this transaction was created: an older one under the same transactionID
+     * belongs to an earlier, finished transaction (clients that derive the transactionID from the key). */
+    scepkit_store_cert rec;
+    err = st->ops->cert_find_tx(st->self, scepkit_bytes_str(tx->transaction_id), tx->created, buf, cap, &rec);
+    if (err == SCEPKIT_ERR_NOT_FOUND) {
+        return err;
+    }
+    if (err != SCEPKIT_OK) {
+        return backend_failure(h, err);
+    }
+    /* The transaction is bound to a key; a certificate for another key under its transactionID is not ours to
+     * hand out (fail closed). */
+    scepkit_x509 c;
+    uint8_t kh[SCEPKIT_KEY_HASH_LEN];
+    err = scepkit_x509_parse(rec.cert, &c);
+    if (err == SCEPKIT_OK) {
+        err = skit_key_hash(c.spki, kh);
+    }
+    if (err != SCEPKIT_OK || scepkit_ct_memcmp(kh, tx->key_hash, SCEPKIT_KEY_HASH_LEN) != 0) {
+        return backend_failure(h, SCEPKIT_ERR_STORE_CORRUPT);
+    }
+    scepkit_store_tx upd = *tx;
+    upd.state = SCEPKIT_TX_ISSUED;
+    upd.updated = h->now;
+    upd.ca_pending = 0;
+    upd.cert = rec.cert;
+    upd.signer_cert = (scepkit_bytes){NULL, 0};
+    /* As issue_and_record(): an EC requester's record keeps the CSR, whose challengePassword keys CertPoll
+     * replies (a CertPoll has none of its own: keep what the record holds). */
+    upd.csr = !h->signer_not_rsa ? (scepkit_bytes){NULL, 0} : by_signer ? tx->csr : h->req.csr.der;
+    err = st->ops->tx_update(st->self, &upd, SCEPKIT_TX_IN_PROGRESS);
+    if (err == SCEPKIT_ERR_STORE_CONFLICT || err == SCEPKIT_ERR_NOT_FOUND) {
+        return SCEPKIT_ERR_NOT_FOUND;
+    }
+    if (err != SCEPKIT_OK) {
+        return backend_failure(h, err);
+    }
+    notify(h, SCEPKIT_EVENT_ISSUED, c.subject, upd.cert, SCEPKIT_FAIL_BAD_REQUEST, "recovered after a crash",
+           SCEPKIT_OK);
+    return success_cert(h, upd.cert);
+}
+
 /* The answer a known transaction gets. Returns SCEPKIT_ERR_NOT_FOUND when the caller should start over
  * (a stale IN_PROGRESS record was removed). */
 static scepkit_err answer_known(hctx *h, scepkit_store_tx *tx, int by_signer)
@@ -765,9 +827,14 @@ static scepkit_err answer_known(hctx *h, scepkit_store_tx *tx, int by_signer)
         if (h->now - tx->updated <= timeout) {
             return pending(h); /* another thread or process is on it right now */
         }
-        /* Left behind by a crash: remove it (compare-and-set) and start over; tx_create decides who wins. */
-        scepkit_err err = srv->cfg.store.ops->tx_remove(srv->cfg.store.self, scepkit_bytes_str(tx->transaction_id),
-                                                        SCEPKIT_TX_IN_PROGRESS);
+        /* Left behind by a crash. If the CA had already issued, deliver that certificate; if not, remove the
+         * record (compare-and-set) and start over; tx_create decides who wins. */
+        scepkit_err err = recover_issued(h, tx, by_signer);
+        if (err != SCEPKIT_ERR_NOT_FOUND) {
+            return err;
+        }
+        err = srv->cfg.store.ops->tx_remove(srv->cfg.store.self, scepkit_bytes_str(tx->transaction_id),
+                                            SCEPKIT_TX_IN_PROGRESS);
         if (err != SCEPKIT_OK && err != SCEPKIT_ERR_STORE_CONFLICT && err != SCEPKIT_ERR_NOT_FOUND) {
             return backend_failure(h, err);
         }
@@ -899,8 +966,10 @@ static scepkit_err enroll(hctx *h)
         }
         err = issue_and_record(h, &tx, SCEPKIT_TX_IN_PROGRESS, csr, h->req.signer_cert, 1);
         if (err != SCEPKIT_OK && err != SCEPKIT_ERR_BUFFER_TOO_SMALL && err != SCEPKIT_ERR_ARENA_EXHAUSTED) {
-            /* Nothing decided (CA or store failed): forget the claim so a retry starts clean. */
-            if (tx.state == SCEPKIT_TX_IN_PROGRESS) {
+            /* Nothing decided (CA or store failed): forget the claim so a retry starts clean. Unless the CA
+             * issued (the store failed after): then the claim stays and a retry after `in_progress_timeout`
+             * delivers that certificate (recover_issued). */
+            if (tx.state == SCEPKIT_TX_IN_PROGRESS && !h->ca_issued) {
                 (void)st->ops->tx_remove(st->self, txid, SCEPKIT_TX_IN_PROGRESS);
             }
             return backend_failure(h, err);
@@ -1266,8 +1335,10 @@ scepkit_err scepkit_server_approve(const scepkit_server *srv, scepkit_bytes tran
         /* IN_PROGRESS -> ISSUED/REJECTED, or PENDING with ca_pending (the CA queued it: CertPoll asks the CA
          * from now on). */
         err = issue_and_record(&h, &tx, SCEPKIT_TX_IN_PROGRESS, &csr, a.tx.signer_cert, 0);
-        if (err != SCEPKIT_OK && tx.state == SCEPKIT_TX_IN_PROGRESS) {
-            /* Nothing decided (CA or store failed): put the request back so it can be approved again. */
+        if (err != SCEPKIT_OK && tx.state == SCEPKIT_TX_IN_PROGRESS && !h.ca_issued) {
+            /* Nothing decided (CA or store failed): put the request back so it can be approved again. (If the CA
+             * issued, the record stays IN_PROGRESS: the requester's next poll after `in_progress_timeout`
+             * delivers that certificate, and no second approval can sign another.) */
             (void)srv->cfg.store.ops->tx_update(srv->cfg.store.self, &a.tx, SCEPKIT_TX_IN_PROGRESS);
         }
     }

@@ -363,6 +363,12 @@ static scepkit_err sc_issue(void *self, const scepkit_ca_request *req, const sce
     rec.issued_at = req->now;
     rec.not_after = not_after;
     rec.reason = -1;
+    /* The record names its transaction: a retry after a crash before the handler recorded the transaction
+     * as ISSUED finds this certificate (cert_find_tx) instead of getting a second one. */
+    if (req->transaction_id.len <= SCEPKIT_TRANSACTION_ID_MAX && req->transaction_id.ptr != NULL &&
+        memchr(req->transaction_id.ptr, 0, req->transaction_id.len) == NULL) {
+        memcpy(rec.transaction_id, req->transaction_id.ptr, req->transaction_id.len);
+    }
     err = sc->cfg.store.ops->cert_put(sc->cfg.store.self, &rec);
     if (err != SCEPKIT_OK) {
         scepkit_wipe(out, len);

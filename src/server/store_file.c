@@ -303,24 +303,25 @@ static scepkit_err each_file(const scepkit_file_store *fs, const char *sub, file
 
 /*
  * Certificate record (certs/SERIAL.cbor), a CBOR map:
- *   { 1: serial bstr, 2: certificate DER bstr, 3: issuedAt uint, 4: notAfter uint }
+ *   { 1: serial bstr, 2: certificate DER bstr, 3: issuedAt uint, 4: notAfter uint,
+ *     ? 5: transactionID tstr }                 (5 is absent in records written before it was kept)
+ * Transaction-to-certificate pointer (txcert/H.cbor, H as for tx/): { 1: serial bstr }
  * Revocation record (revoked/SERIAL.cbor):
  *   { 1: serial bstr, 2: revokedAt uint, 3: reason+1 uint (0: no reasonCode) }
  */
 static scepkit_err cert_decode(scepkit_bytes in, scepkit_store_cert *out)
 {
-    skit_rec_field f[4] = {
-        {1, SKIT_REC_BYTES, 0, {0}, 0},
-        {2, SKIT_REC_BYTES, 0, {0}, 0},
-        {3, SKIT_REC_UINT, 0, {0}, 0},
-        {4, SKIT_REC_UINT, 0, {0}, 0},
+    skit_rec_field f[5] = {
+        {1, SKIT_REC_BYTES, 0, {0}, 0}, {2, SKIT_REC_BYTES, 0, {0}, 0}, {3, SKIT_REC_UINT, 0, {0}, 0},
+        {4, SKIT_REC_UINT, 0, {0}, 0},  {5, SKIT_REC_TEXT, 0, {0}, 0},
     };
-    scepkit_err err = skit_rec_read_map(in, f, 4);
+    scepkit_err err = skit_rec_read_map(in, f, 5);
     if (err != SCEPKIT_OK) {
         return err;
     }
     if (!f[0].present || !f[1].present || f[0].b.len == 0 || f[0].b.len > SCEPKIT_SERIAL_MAX || f[2].u > INT64_MAX ||
-        f[3].u > INT64_MAX) {
+        f[3].u > INT64_MAX || f[4].b.len > SCEPKIT_TRANSACTION_ID_MAX ||
+        (f[4].b.len > 0 && memchr(f[4].b.ptr, 0, f[4].b.len) != NULL)) {
         return SCEPKIT_ERR_STORE_CORRUPT;
     }
     memset(out, 0, sizeof *out);
@@ -330,6 +331,9 @@ static scepkit_err cert_decode(scepkit_bytes in, scepkit_store_cert *out)
     out->issued_at = (int64_t)f[2].u;
     out->not_after = (int64_t)f[3].u;
     out->reason = -1;
+    if (f[4].b.len > 0) {
+        memcpy(out->transaction_id, f[4].b.ptr, f[4].b.len);
+    }
     return SCEPKIT_OK;
 }
 
@@ -576,14 +580,39 @@ static scepkit_err fs_cert_put(void *self, const scepkit_store_cert *rec)
     if (stat(p, &st) != 0) {
         return errno == ENOENT ? SCEPKIT_ERR_NOT_FOUND : SCEPKIT_ERR_IO; /* never claimed */
     }
-    skit_rec_field f[4] = {
+    scepkit_bytes txid = {(const uint8_t *)rec->transaction_id,
+                          strnlen(rec->transaction_id, sizeof rec->transaction_id)};
+    if (txid.len > SCEPKIT_TRANSACTION_ID_MAX) {
+        return SCEPKIT_ERR_ARG;
+    }
+    if (txid.len > 0) {
+        /* The pointer goes first: a crash between the two writes leaves it naming a serial still claimed but
+         * empty, which cert_find_tx reads as "nothing issued" (true: the certificate was never indexed). The
+         * other order could index a certificate that no lookup by transaction finds. */
+        char txname[80];
+        uint8_t ptr[8 + SCEPKIT_SERIAL_MAX];
+        size_t plen = 0;
+        skit_rec_field pf[1] = {{1, SKIT_REC_BYTES, 0, mag, 1}};
+        err = tx_name(txid, txname);
+        if (err == SCEPKIT_OK) {
+            err = skit_rec_write_map(pf, 1, ptr, sizeof ptr, &plen);
+        }
+        if (err == SCEPKIT_OK) {
+            err = put_file(fs, "txcert", txname, ptr, plen, 0);
+        }
+        if (err != SCEPKIT_OK) {
+            return err;
+        }
+    }
+    skit_rec_field f[5] = {
         {1, SKIT_REC_BYTES, 0, mag, 1},
         {2, SKIT_REC_BYTES, 0, rec->cert, 1},
         {3, SKIT_REC_UINT, (uint64_t)rec->issued_at, {0}, 1},
         {4, SKIT_REC_UINT, (uint64_t)rec->not_after, {0}, 1},
+        {5, SKIT_REC_TEXT, 0, txid, txid.len > 0},
     };
     size_t n = 0;
-    err = skit_rec_write_map(f, 4, NULL, 0, &n);
+    err = skit_rec_write_map(f, 5, NULL, 0, &n);
     if (err != SCEPKIT_ERR_BUFFER_TOO_SMALL || n > SCEPKIT_FILE_STORE_RECORD_MAX) {
         return SCEPKIT_ERR_ARG;
     }
@@ -591,7 +620,7 @@ static scepkit_err fs_cert_put(void *self, const scepkit_store_cert *rec)
     if (buf == NULL) {
         return SCEPKIT_ERR_IO;
     }
-    err = skit_rec_write_map(f, 4, buf, n, &n);
+    err = skit_rec_write_map(f, 5, buf, n, &n);
     if (err == SCEPKIT_OK) {
         err = put_file(fs, "certs", name, buf, n, 0);
     }
@@ -647,6 +676,49 @@ static scepkit_err fs_cert_get(void *self, scepkit_bytes serial, uint8_t *buf, s
     err = cert_decode((scepkit_bytes){buf, len}, out);
     if (err == SCEPKIT_OK) {
         err = read_revocation(fs, name, out);
+    }
+    if (err != SCEPKIT_OK) {
+        memset(out, 0, sizeof *out);
+    }
+    return err;
+}
+
+/* Follows txcert/H.cbor to the certificate it names; the record must name the same transactionID (the pointer
+ * is only a hint) and be issued at `since` or later (an older one belongs to an earlier transaction that reused
+ * the transactionID, e.g. a renewal by a client that derives it from the key). */
+static scepkit_err fs_cert_find_tx(void *self, scepkit_bytes txid, int64_t since, uint8_t *buf, size_t cap,
+                                   scepkit_store_cert *out)
+{
+    scepkit_file_store *fs = self;
+    char txname[80];
+    uint8_t ptr[64];
+    size_t plen = 0;
+    if (out == NULL || (buf == NULL && cap > 0)) {
+        return SCEPKIT_ERR_ARG;
+    }
+    memset(out, 0, sizeof *out);
+    scepkit_err err = tx_name(txid, txname);
+    if (err == SCEPKIT_OK) {
+        err = get_file(fs, "txcert", txname, ptr, sizeof ptr, &plen);
+    }
+    if (err == SCEPKIT_ERR_BUFFER_TOO_SMALL) {
+        return SCEPKIT_ERR_STORE_CORRUPT;
+    }
+    if (err != SCEPKIT_OK) {
+        return err;
+    }
+    skit_rec_field pf[1] = {{1, SKIT_REC_BYTES, 0, {0}, 0}};
+    err = skit_rec_read_map((scepkit_bytes){ptr, plen}, pf, 1);
+    if (err == SCEPKIT_OK && (!pf[0].present || pf[0].b.len == 0 || pf[0].b.len > SCEPKIT_SERIAL_MAX)) {
+        err = SCEPKIT_ERR_STORE_CORRUPT;
+    }
+    if (err != SCEPKIT_OK) {
+        return err;
+    }
+    err = fs_cert_get(self, pf[0].b, buf, cap, out);
+    if (err == SCEPKIT_OK && (strlen(out->transaction_id) != txid.len ||
+                              memcmp(out->transaction_id, txid.ptr, txid.len) != 0 || out->issued_at < since)) {
+        err = SCEPKIT_ERR_NOT_FOUND;
     }
     if (err != SCEPKIT_OK) {
         memset(out, 0, sizeof *out);
@@ -1053,6 +1125,7 @@ static const scepkit_store_ops file_store_ops = {
     .serial_claim = fs_serial_claim,
     .cert_put = fs_cert_put,
     .cert_get = fs_cert_get,
+    .cert_find_tx = fs_cert_find_tx,
     .cert_each = fs_cert_each,
     .revoke = fs_revoke,
     .revoked_each = fs_revoked_each,
@@ -1071,7 +1144,7 @@ static const scepkit_store_ops file_store_ops = {
 
 scepkit_err scepkit_file_store_open(scepkit_file_store *fs, const char *dir)
 {
-    static const char *const subs[] = {"tmp", "certs", "revoked", "tx", "otp"};
+    static const char *const subs[] = {"tmp", "certs", "revoked", "tx", "txcert", "otp"};
     if (fs == NULL) {
         return SCEPKIT_ERR_ARG;
     }

@@ -868,6 +868,122 @@ Test(server_handler, a_transaction_left_in_progress_waits_then_is_taken_over_aft
     srv_world_free(&w);
 }
 
+/* A store that, once armed, behaves like a process that dies right after the CA indexed the certificate: the
+ * transaction update to ISSUED never happens, and nothing else is written (no clean-up either). */
+typedef struct crash_store {
+    scepkit_store inner;
+    int armed;
+    int crashed;
+} crash_store;
+
+static scepkit_err c_cert_get(void *self, scepkit_bytes serial, uint8_t *buf, size_t cap, scepkit_store_cert *out)
+{
+    crash_store *x = self;
+    return x->inner.ops->cert_get(x->inner.self, serial, buf, cap, out);
+}
+static scepkit_err c_cert_find_tx(void *self, scepkit_bytes id, int64_t since, uint8_t *buf, size_t cap,
+                                  scepkit_store_cert *out)
+{
+    crash_store *x = self;
+    return x->inner.ops->cert_find_tx(x->inner.self, id, since, buf, cap, out);
+}
+static scepkit_err c_tx_create(void *self, const scepkit_store_tx *tx)
+{
+    crash_store *x = self;
+    return x->crashed ? SCEPKIT_ERR_IO : x->inner.ops->tx_create(x->inner.self, tx);
+}
+static scepkit_err c_tx_update(void *self, const scepkit_store_tx *tx, scepkit_tx_state expect)
+{
+    crash_store *x = self;
+    if (x->armed && tx->state == SCEPKIT_TX_ISSUED) {
+        x->crashed = 1;
+    }
+    return x->crashed ? SCEPKIT_ERR_IO : x->inner.ops->tx_update(x->inner.self, tx, expect);
+}
+static scepkit_err c_tx_remove(void *self, scepkit_bytes id, scepkit_tx_state expect)
+{
+    crash_store *x = self;
+    return x->crashed ? SCEPKIT_ERR_IO : x->inner.ops->tx_remove(x->inner.self, id, expect);
+}
+static scepkit_err c_tx_get(void *self, scepkit_bytes id, uint8_t *buf, size_t cap, scepkit_store_tx *out)
+{
+    crash_store *x = self;
+    return x->inner.ops->tx_get(x->inner.self, id, buf, cap, out);
+}
+static const scepkit_store_ops crash_ops = {.cert_get = c_cert_get,
+                                            .cert_find_tx = c_cert_find_tx,
+                                            .tx_create = c_tx_create,
+                                            .tx_update = c_tx_update,
+                                            .tx_get = c_tx_get,
+                                            .tx_remove = c_tx_remove};
+
+static scepkit_err count_issued(void *ctx, const scepkit_store_cert *rec)
+{
+    (void)rec;
+    (*(int *)ctx)++;
+    return SCEPKIT_OK;
+}
+
+Test(server_handler, a_crash_after_issuing_but_before_recording_the_transaction_delivers_that_certificate_on_retry)
+{
+    srv_world w;
+    srv_client c;
+    static crash_store x;
+    static uint8_t buf[8192];
+    srv_world_init(&w, "srv_crash_issue", NULL, NULL);
+    w.cfg.in_progress_timeout = 60;
+    memset(&x, 0, sizeof x);
+    x.inner = scepkit_file_store_port(&w.fs);
+    x.armed = 1;
+    w.cfg.store = (scepkit_store){&crash_ops, &x}; /* the CA indexes into the file store itself */
+    srv_world_start(&w);
+    srv_client_load(&w, &c, 6);
+    srv_client_csr(&w, &c, "CN=crashed", SRV_CHALLENGE);
+    size_t len = 0;
+    uint8_t *msg = srv_request(&w, &c, SCEPKIT_MSG_PKCSREQ, &len);
+    srv_answer a;
+    cr_assert_eq(srv_handle(&w, "PKIOperation", msg, len, &a), SCEPKIT_OK);
+    cr_assert_eq(a.resp.http_status, 500, "the process 'died' before answering");
+    srv_answer_free(&a);
+    free(msg);
+    scepkit_store st = scepkit_file_store_port(&w.fs);
+    int n = 0;
+    cr_assert_eq(st.ops->cert_each(st.self, count_issued, &n), SCEPKIT_OK);
+    cr_assert_eq(n, 1, "the certificate was indexed");
+    scepkit_store_tx tx;
+    cr_assert_eq(st.ops->tx_get(st.self, scepkit_bytes_str(c.txid), buf, sizeof buf, &tx), SCEPKIT_OK);
+    cr_assert_eq(tx.state, SCEPKIT_TX_IN_PROGRESS, "what the crash left behind");
+
+    /* the server restarts; the client retries after in_progress_timeout */
+    x.armed = 0;
+    x.crashed = 0;
+    w.clock.now += 61;
+    uint8_t *cert = NULL;
+    size_t cert_len = 0;
+    cr_assert_eq(srv_enroll(&w, &c, &cert, &cert_len, NULL), SCEPKIT_STATUS_SUCCESS);
+    n = 0;
+    cr_assert_eq(st.ops->cert_each(st.self, count_issued, &n), SCEPKIT_OK);
+    cr_assert_eq(n, 1, "never a second certificate");
+    cr_assert_eq(st.ops->tx_get(st.self, scepkit_bytes_str(c.txid), buf, sizeof buf, &tx), SCEPKIT_OK);
+    cr_assert_eq(tx.state, SCEPKIT_TX_ISSUED);
+    cr_assert_eq(tx.cert.len, cert_len);
+    cr_assert_eq(memcmp(tx.cert.ptr, cert, cert_len), 0, "the retry got the certificate issued before the crash");
+    scepkit_store_cert rec;
+    cr_assert_eq(st.ops->cert_find_tx(st.self, scepkit_bytes_str(c.txid), 0, buf, sizeof buf, &rec), SCEPKIT_OK);
+    cr_assert_eq(rec.cert.len, cert_len);
+    cr_assert_eq(memcmp(rec.cert.ptr, cert, cert_len), 0);
+    free(cert);
+
+    /* and a further retry answers from the record, with the same certificate */
+    cr_assert_eq(srv_enroll(&w, &c, &cert, &cert_len, NULL), SCEPKIT_STATUS_SUCCESS);
+    cr_assert_eq(cert_len, rec.cert.len);
+    cr_assert_eq(memcmp(rec.cert.ptr, cert, cert_len), 0);
+    free(cert);
+    cr_assert_eq(w.events.count[SCEPKIT_EVENT_ISSUED], 1);
+    srv_client_free(&c);
+    srv_world_free(&w);
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Renewal */
 

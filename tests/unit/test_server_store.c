@@ -117,6 +117,68 @@ static scepkit_err count_tx(void *ctx, const scepkit_store_tx *rec)
     return SCEPKIT_OK;
 }
 
+Test(server_store, a_certificate_is_found_by_its_transaction_id_only_if_issued_since_the_given_time)
+{
+    char dir[512];
+    scepkit_file_store fs;
+    static uint8_t buf[4096];
+    ts_tmpdir("store_cert_tx", dir, sizeof dir);
+    cr_assert_eq(scepkit_file_store_open(&fs, dir), SCEPKIT_OK);
+    scepkit_store st = scepkit_file_store_port(&fs);
+    scepkit_bytes txid = scepkit_bytes_str("tx-42");
+    scepkit_store_cert rec;
+    cr_assert_eq(st.ops->cert_find_tx(st.self, txid, 0, buf, sizeof buf, &rec), SCEPKIT_ERR_NOT_FOUND);
+    static const uint8_t s1[] = {0x11}, s2[] = {0x22}, s3[] = {0x33};
+    scepkit_store_cert in;
+    memset(&in, 0, sizeof in);
+    in.serial_len = 1;
+    in.not_after = 9000;
+    /* an earlier transaction under the same transactionID, then this one; a certificate without one */
+    const struct {
+        const uint8_t *serial;
+        const char *txid;
+        int64_t at;
+    } puts[] = {{s1, "tx-42", 1000}, {s2, "tx-42", 2000}, {s3, "", 3000}};
+    for (size_t i = 0; i < 3; i++) {
+        memcpy(in.serial, puts[i].serial, 1);
+        snprintf(in.transaction_id, sizeof in.transaction_id, "%s", puts[i].txid);
+        in.issued_at = puts[i].at;
+        in.cert = scepkit_bytes_str(i == 0 ? "first DER" : i == 1 ? "second DER" : "third DER");
+        cr_assert_eq(st.ops->serial_claim(st.self, (scepkit_bytes){puts[i].serial, 1}), SCEPKIT_OK);
+        cr_assert_eq(st.ops->cert_put(st.self, &in), SCEPKIT_OK);
+    }
+    cr_assert_eq(st.ops->cert_find_tx(st.self, txid, 1500, buf, sizeof buf, &rec), SCEPKIT_OK);
+    cr_assert_eq(rec.serial[0], 0x22, "the one indexed last");
+    cr_assert_str_eq(rec.transaction_id, "tx-42");
+    cr_assert_eq(rec.cert.len, 10);
+    cr_assert_eq(memcmp(rec.cert.ptr, "second DER", 10), 0);
+    cr_assert_eq(st.ops->cert_find_tx(st.self, txid, 2001, buf, sizeof buf, &rec), SCEPKIT_ERR_NOT_FOUND,
+                 "issued before the transaction began: not its certificate");
+    cr_assert_eq(st.ops->cert_find_tx(st.self, scepkit_bytes_str("tx-43"), 0, buf, sizeof buf, &rec),
+                 SCEPKIT_ERR_NOT_FOUND);
+    cr_assert_eq(st.ops->cert_find_tx(st.self, txid, 0, buf, 4, &rec), SCEPKIT_ERR_BUFFER_TOO_SMALL);
+    cr_assert_eq(st.ops->cert_get(st.self, (scepkit_bytes){s1, 1}, buf, sizeof buf, &rec), SCEPKIT_OK);
+    cr_assert_str_eq(rec.transaction_id, "tx-42", "every record keeps its transactionID");
+    cr_assert_eq(st.ops->cert_get(st.self, (scepkit_bytes){s3, 1}, buf, sizeof buf, &rec), SCEPKIT_OK);
+    cr_assert_str_eq(rec.transaction_id, "");
+
+    /* a record written before transactionIDs were kept ({1,2,3,4} only) still reads, with none */
+    static const uint8_t old[] = {0xA4, 0x01, 0x41, 0x44, 0x02, 0x43, 'D',  'E', 'R',
+                                  0x03, 0x19, 0x03, 0xE8, 0x04, 0x19, 0x07, 0xD0};
+    char p[700];
+    snprintf(p, sizeof p, "%s/certs/44.cbor", dir);
+    FILE *f = fopen(p, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(old, 1, sizeof old, f), sizeof old);
+    fclose(f);
+    static const uint8_t s4[] = {0x44};
+    cr_assert_eq(st.ops->cert_get(st.self, (scepkit_bytes){s4, 1}, buf, sizeof buf, &rec), SCEPKIT_OK);
+    cr_assert_eq(rec.issued_at, 1000);
+    cr_assert_eq(rec.not_after, 2000);
+    cr_assert_str_eq(rec.transaction_id, "");
+    scepkit_file_store_close(&fs);
+}
+
 Test(server_store, serials_are_claimed_once_and_certificates_indexed_and_revoked)
 {
     char dir[512];

@@ -12,17 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_common.h"
 #include "scepkit/cms.h"
 #include "scepkit/key.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                                       \
-    do {                                                                                                               \
-        if (!(c)) {                                                                                                    \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
 
 static const char fuzz_key_pem[] = "-----BEGIN PRIVATE KEY-----\n"
                                    "MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQCvG9GQTncJDVeM\n"
@@ -52,18 +46,6 @@ static const char fuzz_key_pem[] = "-----BEGIN PRIVATE KEY-----\n"
                                    "5DRwCyU1+MV9R+p5NOCnyg4tgHtNbaD/b+WGCtYwIlOc5BZ5AqmH5DhFT/R5TemY\n"
                                    "c+GIoi6aoMD1ds8qW+nNfwWj\n"
                                    "-----END PRIVATE KEY-----\n";
-
-/* Not random: the fuzzer needs reproducible runs. Never use outside tests. */
-static scepkit_err counter_fill(void *self, uint8_t *out, size_t len)
-{
-    uint32_t *c = self;
-    for (size_t i = 0; i < len; i++) {
-        *c = *c * 1103515245u + 12345u;
-        out[i] = (uint8_t)(*c >> 16);
-    }
-    return SCEPKIT_OK;
-}
-static const scepkit_rng_ops counter_ops = {counter_fill};
 
 static void inside(scepkit_bytes b, const uint8_t *lo, size_t n)
 {

@@ -17,15 +17,9 @@
 
 #include "der/der.h"
 #include "der/oid.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                                       \
-    do {                                                                                                               \
-        if (!(c)) {                                                                                                    \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
 
 /* Writes one element with the writer into a small buffer and compares it with `raw`. */
 static void expect_encoding(void (*enc)(skit_derw *, const void *), const void *arg, scepkit_bytes raw)

@@ -10,16 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_common.h"
 #include "scepkit/name.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                                       \
-    do {                                                                                                               \
-        if (!(c)) {                                                                                                    \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
 
 /* Text -> DER in a fresh buffer; NULL when the text is refused. */
 static uint8_t *encode(scepkit_bytes text, size_t *len)

@@ -14,18 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_common.h"
 #include "scepkit/cms.h"
 #include "scepkit/pem.h"
 #include "scepkit/scep.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                                       \
-    do {                                                                                                               \
-        if (!(c)) {                                                                                                    \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
 
 static const char client_key_pem[] = "-----BEGIN RSA PRIVATE KEY-----\n"
                                      "MIIEowIBAAKCAQEAw2E1rUgmGOAYnpb3Hk8ELKwEr7Y12H5PDK7UH6EV8uurXOoS\n"
@@ -54,38 +48,6 @@ static const char client_key_pem[] = "-----BEGIN RSA PRIVATE KEY-----\n"
                                      "yiksaQX2G6O+rSMMHQG6GwzTuti24KIhKYC55muF207qViDWsphx1eaPupVa420Z\n"
                                      "nw9q67pwNtA0QKXo+zSWu2RYO0ZCMd1JXTOhCAgmjuaA9gfIFg/H\n"
                                      "-----END RSA PRIVATE KEY-----\n";
-
-static const char ca_cert_pem[] = "-----BEGIN CERTIFICATE-----\n"
-                                  "MIIDHzCCAgegAwIBAgIBATANBgkqhkiG9w0BAQsFADAxMQswCQYDVQQGEwJVUzEQ\n"
-                                  "MA4GA1UEChMHc2NlcC1jYTEQMA4GA1UECxMHU0NFUCBDQTAeFw0yNjExMjEyMzAz\n"
-                                  "NDlaFw0zNjExMjEyMzAzNDlaMDExCzAJBgNVBAYTAlVTMRAwDgYDVQQKEwdzY2Vw\n"
-                                  "LWNhMRAwDgYDVQQLEwdTQ0VQIENBMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIB\n"
-                                  "CgKCAQEAonX4Qyh0CoDSIX2y2sDXaFma4xscL0n/B/joor6V1KX03g40sPkjNULa\n"
-                                  "4Q/DXNXj1ryeAr15eHfoVhPhzSdc308ihQTotvuhTrl0PHmcbcBC4/QJzAbCEVap\n"
-                                  "GBW1ZE99gwtB5sG3g09kUAK+4+eNjT2a7+fPNjfI2l+yGQ2oH0wVWhxqcCNHm6rs\n"
-                                  "ZmAPAhbP9OfdavdA5esxPf3elczs7J6YmcJZiZ8AL99fCPzZGZ5XD7y4fkK5UcdU\n"
-                                  "nwd0HXBjDmPrcdeZWEdU5b11GVQl1KCI9bEt8ioALoLpNNHya+SvxlanZfsk5shB\n"
-                                  "tu4F/Vsbllnv+B75tDk3OCbtBKObNwIDAQABo0IwQDAOBgNVHQ8BAf8EBAMCAQYw\n"
-                                  "DwYDVR0TAQH/BAUwAwEB/zAdBgNVHQ4EFgQUjCjiOvT7U8X6SNNztH9hesDq4Egw\n"
-                                  "DQYJKoZIhvcNAQELBQADggEBAAtoZFcfcMglq7yVpDOW9JEqQVLBxkH6OOxy65iv\n"
-                                  "ykhkm5oBKBZScs/s+E7qxc6qDFNv3wzKGkWRmV8lk8dYZhKKah4/zZESmBGysNuu\n"
-                                  "z1WvTi4pyFatC0R6wF0kAUzT+qfMLi7YdlVG2Q3jM8xVZ66qS2/HWJi04f9nU3hf\n"
-                                  "SxuxqjtUI3wPyuWObnYW9l+TVozC00fuBFoRgLi+BTwxh8qlr2HQzLA7joh8xdl0\n"
-                                  "rlsvVPa1+LX0z3hRgfXC8LOg1xcqWAOMjx1yXLmFKCmjCLCSTnEvOSkVPzLCaulO\n"
-                                  "pAR4sZiC3GQOJtbhC0KStEjLDmwCVn/UdavTndpJdnSH3S4=\n"
-                                  "-----END CERTIFICATE-----\n";
-
-/* Not random: the fuzzer needs reproducible runs. Never use outside tests. */
-static scepkit_err counter_fill(void *self, uint8_t *out, size_t len)
-{
-    uint32_t *c = self;
-    for (size_t i = 0; i < len; i++) {
-        *c = *c * 1103515245u + 12345u;
-        out[i] = (uint8_t)(*c >> 16);
-    }
-    return SCEPKIT_OK;
-}
-static const scepkit_rng_ops counter_ops = {counter_fill};
 
 static void inside(scepkit_bytes b, const uint8_t *lo, size_t n)
 {
@@ -186,8 +148,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         scepkit_softkey_init(&sk, rng);
         CHECK(scepkit_softkey_parse(&sk, (scepkit_bytes){(const uint8_t *)client_key_pem, sizeof client_key_pem - 1},
                                     none) == SCEPKIT_OK);
-        CHECK(scepkit_pem_decode((scepkit_bytes){(const uint8_t *)ca_cert_pem, sizeof ca_cert_pem - 1}, "CERTIFICATE",
-                                 ca_der, sizeof ca_der, &n, NULL, NULL) == SCEPKIT_OK);
+        CHECK(scepkit_pem_decode((scepkit_bytes){(const uint8_t *)fuzz_ca_cert_pem, sizeof fuzz_ca_cert_pem - 1},
+                                 "CERTIFICATE", ca_der, sizeof ca_der, &n, NULL, NULL) == SCEPKIT_OK);
         signers[0] = (scepkit_bytes){ca_der, n};
         loaded = 1;
     }

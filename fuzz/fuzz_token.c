@@ -12,18 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_common.h"
 #include "port/crypto_port.h"
 #include "scepkit/pem.h"
 #include "scepkit/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                                       \
-    do {                                                                                                               \
-        if (!(c)) {                                                                                                    \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
 
 static const uint8_t secret[32] = "scepkit fuzz token key, 32 byte";
 

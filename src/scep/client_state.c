@@ -536,24 +536,32 @@ static scepkit_err read_field(rd *r, scepkit_client *c, uint64_t key, size_t *nc
     }
 }
 
+/* Header: [ "magic", version, {fields}, checksum ]. Anything that does not start as our array with our magic
+ * text is foreign; another version is SCEPKIT_ERR_STATE_VERSION. Leaves `r` at the field map. */
+static scepkit_err read_header(rd *r, size_t blob_len)
+{
+    ev e;
+    scepkit_err err;
+    if (blob_len == 0 || next(r, &e) != SCEPKIT_OK || e.kind != EV_ARRAY || e.u != 4) {
+        return SCEPKIT_ERR_STATE_FOREIGN;
+    }
+    if (next(r, &e) != SCEPKIT_OK || e.kind != EV_TEXT || e.bytes.len != strlen(STATE_MAGIC) ||
+        memcmp(e.bytes.ptr, STATE_MAGIC, e.bytes.len) != 0) {
+        return SCEPKIT_ERR_STATE_FOREIGN;
+    }
+    if ((err = want(r, EV_UINT, &e)) != SCEPKIT_OK) {
+        return err;
+    }
+    return e.u == STATE_VERSION ? SCEPKIT_OK : SCEPKIT_ERR_STATE_VERSION;
+}
+
 scepkit_err skit_state_decode(scepkit_client *c, scepkit_bytes blob, int check_sum)
 {
     rd r = {blob.ptr, blob.len};
     ev e;
     scepkit_err err;
-    /* Header: anything that does not start as our array with our magic text is foreign. */
-    if (blob.len == 0 || next(&r, &e) != SCEPKIT_OK || e.kind != EV_ARRAY || e.u != 4) {
-        return SCEPKIT_ERR_STATE_FOREIGN;
-    }
-    if (next(&r, &e) != SCEPKIT_OK || e.kind != EV_TEXT || e.bytes.len != strlen(STATE_MAGIC) ||
-        memcmp(e.bytes.ptr, STATE_MAGIC, e.bytes.len) != 0) {
-        return SCEPKIT_ERR_STATE_FOREIGN;
-    }
-    if ((err = want(&r, EV_UINT, &e)) != SCEPKIT_OK) {
+    if ((err = read_header(&r, blob.len)) != SCEPKIT_OK) {
         return err;
-    }
-    if (e.u != STATE_VERSION) {
-        return SCEPKIT_ERR_STATE_VERSION;
     }
     if ((err = want(&r, EV_MAP, &e)) != SCEPKIT_OK) {
         return err;
@@ -625,18 +633,8 @@ scepkit_err skit_state_peek_op(scepkit_bytes blob, scepkit_client_op *op)
     rd r = {blob.ptr, blob.len};
     ev e;
     scepkit_err err;
-    if (blob.len == 0 || next(&r, &e) != SCEPKIT_OK || e.kind != EV_ARRAY || e.u != 4) {
-        return SCEPKIT_ERR_STATE_FOREIGN;
-    }
-    if (next(&r, &e) != SCEPKIT_OK || e.kind != EV_TEXT || e.bytes.len != strlen(STATE_MAGIC) ||
-        memcmp(e.bytes.ptr, STATE_MAGIC, e.bytes.len) != 0) {
-        return SCEPKIT_ERR_STATE_FOREIGN;
-    }
-    if ((err = want(&r, EV_UINT, &e)) != SCEPKIT_OK) {
+    if ((err = read_header(&r, blob.len)) != SCEPKIT_OK) {
         return err;
-    }
-    if (e.u != STATE_VERSION) {
-        return SCEPKIT_ERR_STATE_VERSION;
     }
     uint64_t key = 0, v = 0;
     if ((err = want(&r, EV_MAP, &e)) != SCEPKIT_OK || (err = want_uint(&r, MAX_FIELDS, &key)) != SCEPKIT_OK ||

@@ -45,7 +45,7 @@ for mode in ca ra; do
   cm_enroll $mode $name
   rc=$?
   if [ -s $name.pem ] && verify $mode/ca.pem $name.pem && grep -q "status: MONITORING" $name.log &&
-    grep "method=GET" $mode/server.log | grep "msg=PKCSReq" | grep -q "result=SUCCESS"; then
+    log_has $mode/server.log method=GET msg=PKCSReq result=SUCCESS; then
     ok "$mode: certmonger enrolled over GET; certificate verifies ($(grep "msg=PKCSReq" $mode/server.log | grep -o 'cipher=[^ ]*' | head -1))"
   else
     bad "$mode: certmonger rc=$rc"

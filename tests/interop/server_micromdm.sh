@@ -33,12 +33,12 @@ if [ $rc = 0 ] && verify ca/ca.pem d1/cert.pem && openssl x509 -in d1/cert.pem -
   same_key d1/key.pem d1/cert.pem; then
   ok "scepclient enrolled (DES/SHA-1 request); openssl verify OK"
 else bad "scepclient enroll rc=$rc"; cat d1.log; fi
-grep "msg=PKCSReq" ca/server.log | grep -q "result=SUCCESS" && ok "server log: PKCSReq SUCCESS" || bad "no PKCSReq log line"
+log_has ca/server.log msg=PKCSReq result=SUCCESS && ok "server log: PKCSReq SUCCESS" || bad "no PKCSReq log line"
 
 cp d1/cert.pem d1-first.pem
 mm d1 mm-dev-1 s3cret
 rc=$?
-if [ $rc = 0 ] && verify ca/ca.pem d1/cert.pem && grep "msg=RenewalReq" ca/server.log | grep -q "result=SUCCESS"; then
+if [ $rc = 0 ] && verify ca/ca.pem d1/cert.pem && log_has ca/server.log msg=RenewalReq result=SUCCESS; then
   ok "scepclient RenewalReq answered SUCCESS"
   cmp -s d1-first.pem d1/cert.pem && echo "note: same key, same transactionID: the stored certificate was returned"
 else bad "scepclient renewal rc=$rc"; cat d1.log; fi
@@ -59,7 +59,7 @@ sed -i 's/^allow_legacy = 1/allow_legacy = 0/' ca/scepkit-server.conf
 srv_start ca
 mm d4 mm-dev-4 s3cret
 rc=$?
-if [ $rc != 0 ] && [ ! -s d4/cert.pem ] && grep "msg=PKCSReq" ca/server.log | grep -q "fail_info=badAlg"; then
+if [ $rc != 0 ] && [ ! -s d4/cert.pem ] && log_has ca/server.log msg=PKCSReq fail_info=badAlg; then
   ok "allow_legacy = 0: the single-DES request is refused with badAlg"
 else bad "legacy off rc=$rc"; cat d4.log; fi
 srv_stop

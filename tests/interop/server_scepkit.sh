@@ -170,6 +170,9 @@ rc=$?; [ $rc = 0 ] && verify ra/ca.pem rc1.pem && ok "RA mode: enroll over POST"
 rc=$?; [ $rc = 0 ] && verify ra/ca.pem rc2.pem && ok "RA mode: enroll over GET" || { bad "RA GET rc=$rc"; cat r2.log; }
 "$tool" renew -u "$u" -c ra/ca.pem --cert rc1.pem --old-key r1.pem --reuse-key -l rc3.pem >r3.log 2>&1
 rc=$?; [ $rc = 0 ] && verify ra/ca.pem rc3.pem && ok "RA mode: renew (same key)" || { bad "RA renew rc=$rc"; cat r3.log; }
+srv_stop
+[ "$srv_rc" = 0 ] && ok "RA mode: clean exit" || bad "RA shutdown rc=$srv_rc"
+# read after the stop: every request's line is written by then
 json_ok=0
 if command -v python3 >/dev/null 2>&1; then
   python3 - ra/server.log <<'PY' && json_ok=1
@@ -190,8 +193,6 @@ else
     json_ok=1
 fi
 [ $json_ok = 1 ] && ok "JSON log lines parse" || bad "JSON log"
-srv_stop
-[ "$srv_rc" = 0 ] && ok "RA mode: clean exit" || bad "RA shutdown rc=$srv_rc"
 
 # ------------------------------------------------------------------------------------------------
 echo "# manual approval"

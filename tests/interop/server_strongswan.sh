@@ -49,8 +49,7 @@ for mode in ca ra; do
     pki_enroll "$enc" "$sig" $c $name
     rc=$?
     want=$([ $c = aes ] && echo AES-128 || echo DES3)
-    if [ $rc = 0 ] && verify $mode/ca.pem $name.pem && grep "subject=\"C=US, O=scepkit interop, CN=$name\"" $mode/server.log |
-      grep -q "cipher=$want"; then
+    if [ $rc = 0 ] && verify $mode/ca.pem $name.pem && log_has $mode/server.log "subject=\"C=US, O=scepkit interop, CN=$name\"" "cipher=$want"; then
       ok "$mode: pki --scep --cipher $c: certificate verifies, request used $want"
     else bad "$mode: pki --scep $c rc=$rc"; cat $name.log; fi
   done

@@ -53,6 +53,23 @@ srv_stop() {
   srv_rc=$?
 }
 
+# log_has LOG PATTERN...: true once a line of LOG matches every PATTERN (fixed strings). The server writes a
+# request's log line when the connection completes, just after the client got its answer, so this waits
+# up to 5 s for the line instead of racing the server.
+log_has() {
+  local log=$1 i
+  shift
+  for i in $(seq 1 100); do
+    if awk -v n=$# 'BEGIN { for (i = 1; i <= n; i++) p[i] = ARGV[i + 1]; ARGC = 2 }
+      { m = 1; for (i = 1; i <= n; i++) if (!index($0, p[i])) { m = 0; break } if (m) { f = 1; exit } }
+      END { exit !f }' "$log" "$@"; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+
 # verify CA CERT: openssl verify (PEM or DER certificate)
 verify() {
   local ca=$1 cert=$2

@@ -166,7 +166,8 @@ typedef struct scepkit_server_config {
     size_t max_payload_size;     /**< largest answer payload: the issued certificate plus the CA certificate and
                                       chain when they are included, or a CRL; 0 means 64 KiB */
     int renewal_skips_challenge; /**< a request signed by a valid certificate of this CA for the same
-                                      subject (and same or fewer SANs) skips the policy */
+                                      subject (and same or fewer SANs) skips the policy; it is issued
+                                      under the old certificate's profile (scepkit_store_cert.profile) */
     int manual_approval;         /**< accepted requests wait for scepkit_server_approve() */
     int64_t in_progress_timeout; /**< a transaction left "in progress" (crash) is retried after this,
                                       seconds; 0 means 300 */

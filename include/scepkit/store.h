@@ -85,6 +85,8 @@ typedef struct scepkit_store_cert {
     int reason;                                          /**< CRLReason (RFC 5280 §5.3.1), -1 for none */
     char transaction_id[SCEPKIT_TRANSACTION_ID_MAX + 1]; /**< the SCEP transaction it was issued for; empty when
                                                               unknown (records written before it was kept) */
+    char profile[SCEPKIT_PROFILE_NAME_MAX + 1];          /**< the profile it was issued under; empty when unknown.
+                                                              A renewal that skips the challenge keeps it. */
 } scepkit_store_cert;
 
 /** A revoked serial (what a CRL lists). */

@@ -588,8 +588,9 @@ static scepkit_bytes cert_san(const scepkit_x509 *cert)
  * validity, indexed in our store and not revoked, and the new request asks for the same subject and no
  * subjectAltName the old certificate did not have. Fail closed: any doubt is 0.
  */
-static int renewal_signer_valid(hctx *h)
+static int renewal_signer_valid(hctx *h, char old_profile[SCEPKIT_PROFILE_NAME_MAX + 1])
 {
+    old_profile[0] = '\0';
     const scepkit_server *srv = h->srv;
     scepkit_x509 old;
     if (scepkit_x509_parse(h->req.signer_cert, &old) != SCEPKIT_OK) {
@@ -621,6 +622,8 @@ static int renewal_signer_valid(hctx *h)
         if (st->ops->cert_get(st->self, old.serial, buf, cap, &rec) == SCEPKIT_OK && !rec.revoked &&
             rec.cert.len == old.der.len && memcmp(rec.cert.ptr, old.der.ptr, old.der.len) == 0) {
             ok = 1;
+            memcpy(old_profile, rec.profile, SCEPKIT_PROFILE_NAME_MAX + 1);
+            old_profile[SCEPKIT_PROFILE_NAME_MAX] = '\0';
         }
     }
     scepkit_arena_release(h->arena, mark);
@@ -890,10 +893,17 @@ static scepkit_err enroll(hctx *h)
         dec.verdict = SCEPKIT_VERDICT_REJECT;
         dec.fail_info = SCEPKIT_FAIL_BAD_REQUEST;
         skit_copy_text(dec.reason, sizeof dec.reason, "no challenge policy configured", 29);
-        int renewal_ok = renewal_signer_valid(h);
+        char old_profile[SCEPKIT_PROFILE_NAME_MAX + 1];
+        int renewal_ok = renewal_signer_valid(h, old_profile);
         if (renewal_ok && srv->cfg.renewal_skips_challenge) {
             dec.verdict = SCEPKIT_VERDICT_ACCEPT;
             dec.reason[0] = '\0';
+            /* No challenge: the renewal is held to the profile the old certificate was issued under (which a
+             * token or one-time password may have chosen), not to whatever keyUsage the new CSR asks for. */
+            if (scepkit_profile_find(srv->cfg.profiles, srv->cfg.profile_count, scepkit_bytes_str(old_profile)) !=
+                NULL) {
+                memcpy(dec.profile, old_profile, sizeof old_profile);
+            }
         } else if (srv->cfg.policy.ops != NULL && srv->cfg.policy.ops->check != NULL) {
             scepkit_policy_request pr;
             memset(&pr, 0, sizeof pr);

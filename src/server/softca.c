@@ -369,6 +369,9 @@ static scepkit_err sc_issue(void *self, const scepkit_ca_request *req, const sce
         memchr(req->transaction_id.ptr, 0, req->transaction_id.len) == NULL) {
         memcpy(rec.transaction_id, req->transaction_id.ptr, req->transaction_id.len);
     }
+    if (profile->name != NULL && strlen(profile->name) <= SCEPKIT_PROFILE_NAME_MAX) {
+        memcpy(rec.profile, profile->name, strlen(profile->name));
+    }
     err = sc->cfg.store.ops->cert_put(sc->cfg.store.self, &rec);
     if (err != SCEPKIT_OK) {
         scepkit_wipe(out, len);

@@ -304,24 +304,25 @@ static scepkit_err each_file(const scepkit_file_store *fs, const char *sub, file
 /*
  * Certificate record (certs/SERIAL.cbor), a CBOR map:
  *   { 1: serial bstr, 2: certificate DER bstr, 3: issuedAt uint, 4: notAfter uint,
- *     ? 5: transactionID tstr }                 (5 is absent in records written before it was kept)
+ *     ? 5: transactionID tstr, ? 6: profile tstr }   (5 and 6 absent in records written before they were kept)
  * Transaction-to-certificate pointer (txcert/H.cbor, H as for tx/): { 1: serial bstr }
  * Revocation record (revoked/SERIAL.cbor):
  *   { 1: serial bstr, 2: revokedAt uint, 3: reason+1 uint (0: no reasonCode) }
  */
 static scepkit_err cert_decode(scepkit_bytes in, scepkit_store_cert *out)
 {
-    skit_rec_field f[5] = {
+    skit_rec_field f[6] = {
         {1, SKIT_REC_BYTES, 0, {0}, 0}, {2, SKIT_REC_BYTES, 0, {0}, 0}, {3, SKIT_REC_UINT, 0, {0}, 0},
-        {4, SKIT_REC_UINT, 0, {0}, 0},  {5, SKIT_REC_TEXT, 0, {0}, 0},
+        {4, SKIT_REC_UINT, 0, {0}, 0},  {5, SKIT_REC_TEXT, 0, {0}, 0},  {6, SKIT_REC_TEXT, 0, {0}, 0},
     };
-    scepkit_err err = skit_rec_read_map(in, f, 5);
+    scepkit_err err = skit_rec_read_map(in, f, 6);
     if (err != SCEPKIT_OK) {
         return err;
     }
     if (!f[0].present || !f[1].present || f[0].b.len == 0 || f[0].b.len > SCEPKIT_SERIAL_MAX || f[2].u > INT64_MAX ||
         f[3].u > INT64_MAX || f[4].b.len > SCEPKIT_TRANSACTION_ID_MAX ||
-        (f[4].b.len > 0 && memchr(f[4].b.ptr, 0, f[4].b.len) != NULL)) {
+        (f[4].b.len > 0 && memchr(f[4].b.ptr, 0, f[4].b.len) != NULL) || f[5].b.len > SCEPKIT_PROFILE_NAME_MAX ||
+        (f[5].b.len > 0 && memchr(f[5].b.ptr, 0, f[5].b.len) != NULL)) {
         return SCEPKIT_ERR_STORE_CORRUPT;
     }
     memset(out, 0, sizeof *out);
@@ -333,6 +334,9 @@ static scepkit_err cert_decode(scepkit_bytes in, scepkit_store_cert *out)
     out->reason = -1;
     if (f[4].b.len > 0) {
         memcpy(out->transaction_id, f[4].b.ptr, f[4].b.len);
+    }
+    if (f[5].b.len > 0) {
+        memcpy(out->profile, f[5].b.ptr, f[5].b.len);
     }
     return SCEPKIT_OK;
 }
@@ -582,7 +586,8 @@ static scepkit_err fs_cert_put(void *self, const scepkit_store_cert *rec)
     }
     scepkit_bytes txid = {(const uint8_t *)rec->transaction_id,
                           strnlen(rec->transaction_id, sizeof rec->transaction_id)};
-    if (txid.len > SCEPKIT_TRANSACTION_ID_MAX) {
+    scepkit_bytes prof = {(const uint8_t *)rec->profile, strnlen(rec->profile, sizeof rec->profile)};
+    if (txid.len > SCEPKIT_TRANSACTION_ID_MAX || prof.len > SCEPKIT_PROFILE_NAME_MAX) {
         return SCEPKIT_ERR_ARG;
     }
     if (txid.len > 0) {
@@ -604,15 +609,16 @@ static scepkit_err fs_cert_put(void *self, const scepkit_store_cert *rec)
             return err;
         }
     }
-    skit_rec_field f[5] = {
+    skit_rec_field f[6] = {
         {1, SKIT_REC_BYTES, 0, mag, 1},
         {2, SKIT_REC_BYTES, 0, rec->cert, 1},
         {3, SKIT_REC_UINT, (uint64_t)rec->issued_at, {0}, 1},
         {4, SKIT_REC_UINT, (uint64_t)rec->not_after, {0}, 1},
         {5, SKIT_REC_TEXT, 0, txid, txid.len > 0},
+        {6, SKIT_REC_TEXT, 0, prof, prof.len > 0},
     };
     size_t n = 0;
-    err = skit_rec_write_map(f, 5, NULL, 0, &n);
+    err = skit_rec_write_map(f, 6, NULL, 0, &n);
     if (err != SCEPKIT_ERR_BUFFER_TOO_SMALL || n > SCEPKIT_FILE_STORE_RECORD_MAX) {
         return SCEPKIT_ERR_ARG;
     }
@@ -620,7 +626,7 @@ static scepkit_err fs_cert_put(void *self, const scepkit_store_cert *rec)
     if (buf == NULL) {
         return SCEPKIT_ERR_IO;
     }
-    err = skit_rec_write_map(f, 5, buf, n, &n);
+    err = skit_rec_write_map(f, 6, buf, n, &n);
     if (err == SCEPKIT_OK) {
         err = put_file(fs, "certs", name, buf, n, 0);
     }

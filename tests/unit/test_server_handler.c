@@ -1049,6 +1049,48 @@ Test(server_handler, renewalreq_signed_by_an_issued_certificate_skips_the_challe
     srv_world_free(&w);
 }
 
+Test(server_handler, renewal_without_a_challenge_keeps_the_old_certificates_profile)
+{
+    srv_world w;
+    srv_client c, renew;
+    uint8_t *old = NULL, *fresh = NULL;
+    size_t old_len = 0, fresh_len = 0;
+    srv_world_init(&w, "srv_renew_profile", NULL, NULL);
+    w.cfg.renewal_skips_challenge = 1;
+    srv_world_start(&w);
+    /* first enrollment: a signing-only key usage picks the "signing" profile */
+    srv_client_load(&w, &c, 0);
+    srv_client_csr_with(&w, &c, "CN=signer,O=Acme", SRV_CHALLENGE, NULL, 0, SCEPKIT_KU_DIGITAL_SIGNATURE, NULL);
+    cr_assert_eq(srv_enroll(&w, &c, &old, &old_len, NULL), SCEPKIT_STATUS_SUCCESS);
+    scepkit_x509 ov;
+    cr_assert_eq(scepkit_x509_parse((scepkit_bytes){old, old_len}, &ov), SCEPKIT_OK);
+    uint8_t buf[4096];
+    scepkit_store_cert rec;
+    cr_assert_eq(w.cfg.store.ops->cert_get(w.cfg.store.self, ov.serial, buf, sizeof buf, &rec), SCEPKIT_OK);
+    cr_assert_str_eq(rec.profile, "signing", "the index records the profile");
+
+    /* the renewal, signed by the old certificate and without a challenge, asks for key encipherment too:
+     * it stays within "signing" (digitalSignature only, 30 days) instead of getting "general" */
+    srv_client_load(&w, &renew, 1);
+    srv_client_csr_with(&w, &renew, "CN=signer,O=Acme", NULL, NULL, 0,
+                        SCEPKIT_KU_DIGITAL_SIGNATURE | SCEPKIT_KU_KEY_ENCIPHERMENT, NULL);
+    set_signer(&w, &renew, 0, old, old_len);
+    cr_assert_eq(srv_enroll_type(&w, &renew, SCEPKIT_MSG_RENEWALREQ, NULL, &fresh, &fresh_len, NULL),
+                 SCEPKIT_STATUS_SUCCESS);
+    scepkit_x509 v;
+    check_issued(&w, fresh, fresh_len, &v);
+    cr_assert(v.has_key_usage);
+    cr_assert_eq(v.key_usage, SCEPKIT_KU_DIGITAL_SIGNATURE, "key usage 0x%x", (unsigned)v.key_usage);
+    cr_assert_eq(v.not_after - v.not_before, ov.not_after - ov.not_before, "the signing profile's validity");
+    cr_assert_eq(w.cfg.store.ops->cert_get(w.cfg.store.self, v.serial, buf, sizeof buf, &rec), SCEPKIT_OK);
+    cr_assert_str_eq(rec.profile, "signing");
+    free(old);
+    free(fresh);
+    srv_client_free(&c);
+    srv_client_free(&renew);
+    srv_world_free(&w);
+}
+
 /* An EC client (a device whose secure element only signs): a fresh P-256 key. */
 static void ec_client(srv_world *w, srv_client *c)
 {

@@ -523,7 +523,8 @@ static scepkit_err print_cert(void *vctx, const scepkit_store_cert *rec)
     srv_time_text(rec->not_after, na, sizeof na);
     srv_time_text(rec->issued_at, ia, sizeof ia);
     const char *status = rec->revoked ? "revoked" : rec->not_after < ic->now ? "expired" : "valid";
-    printf("%s  %-7s  issued %s  notAfter %s  %s\n", serial, status, ia, na, subject);
+    printf("%s  %-7s  issued %s  notAfter %s  profile=%s  %s\n", serial, status, ia, na,
+           rec->profile[0] != '\0' ? rec->profile : "-", subject);
     ic->count++;
     return SCEPKIT_OK;
 }

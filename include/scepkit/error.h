@@ -126,8 +126,9 @@ typedef enum scepkit_err {
     SCEPKIT_ERR_TOKEN_MAC = 576,      /**< dynamic challenge token fails its integrity check or names an unknown key */
     SCEPKIT_ERR_TOKEN_EXPIRED = 577,  /**< dynamic challenge token expired */
     SCEPKIT_ERR_TOKEN_TOO_LONG = 578, /**< the token would not fit challengePassword (255 characters) */
-    SCEPKIT_ERR_TX_STATE = 579, /**< transaction not in a state that allows this call (approve a non-pending one) */
-    SCEPKIT_ERR_PROFILE = 580,  /**< no certificate profile of that name, or the request does not fit the profile */
+    SCEPKIT_ERR_TX_STATE = 579,   /**< transaction not in a state that allows this call (approve a non-pending one) */
+    SCEPKIT_ERR_PROFILE = 580,    /**< no certificate profile of that name, or the request does not fit the profile */
+    SCEPKIT_ERR_TOKEN_USED = 581, /**< single-use challenge token already enrolled another key */
 } scepkit_err;
 
 /** A short English description of `e` (never NULL; "unknown error" for others). */

@@ -25,10 +25,12 @@
  * same subject, may skip the policy when the server is configured so (scepkit_server_config).
  *
  * Supported: the three policies above and any custom one through ::scepkit_policy_ops.
- * Not supported: signature-protected tokens (HMAC only), token revocation lists (keep tokens short-lived).
+ * Not supported: signature-protected tokens (HMAC only), token revocation lists (keep tokens short-lived;
+ * with a store set, a token cannot enroll a second key).
  *
  * Security considerations: static secrets are as strong as their distribution; prefer one-time
- * passwords or tokens. A token is a bearer credential for the identity it names until it expires:
+ * passwords or tokens. A token is a bearer credential for the identity it names until it expires,
+ * or, single use (a store set), until the first key enrolls with it:
  * deliver it over an authenticated channel and keep lifetimes short (minutes to hours). Token keys
  * are given as bytes and must be at least 16 bytes of random; they are never copied.
  * Every policy must be safe to call from several threads at once.
@@ -139,12 +141,14 @@ typedef struct scepkit_token_key {
 
 /** What a token binds. Views: into the caller's data when issuing, into the caller's buffer when read. */
 typedef struct scepkit_token_claims {
-    scepkit_bytes subject;  /**< expected subject Name DER (tag included) */
-    scepkit_bytes sans;     /**< allowed subjectAltName GeneralNames DER (tag included), empty for none */
-    scepkit_bytes profile;  /**< profile name, empty: by purpose */
-    int64_t expires;        /**< seconds since 1970 */
-    uint32_t validity_days; /**< requested certificate validity, 0: the profile's */
-    uint32_t kid;           /**< read: the key that protected it */
+    scepkit_bytes subject;            /**< expected subject Name DER (tag included) */
+    scepkit_bytes sans;               /**< allowed subjectAltName GeneralNames DER (tag included), empty for none */
+    scepkit_bytes profile;            /**< profile name, empty: by purpose */
+    int64_t expires;                  /**< seconds since 1970 */
+    uint32_t validity_days;           /**< requested certificate validity, 0: the profile's */
+    uint32_t kid;                     /**< read: the key that protected it */
+    uint8_t id[SCEPKIT_TOKEN_ID_LEN]; /**< read: this token's identifier (SHA-256 of its tag, truncated): what a
+                                           single-use record names; never the token itself */
 } scepkit_token_claims;
 
 /** Longest token text (challengePassword limit). */
@@ -172,10 +176,14 @@ typedef struct scepkit_policy_token {
     const scepkit_token_key *keys; /**< accepted keys (current and previous, for rotation) */
     size_t key_count;
     scepkit_clock clock; /**< NULL ops: system time */
+    scepkit_store store; /**< ops set: single use: a token enrolls one key (its retries, even under a new
+                              transactionID, are accepted; another key is refused) via `token_use`.
+                              NULL ops: a token may enroll any number of keys until it expires */
 } scepkit_policy_token;
 
 /** Its policy port. The check accepts a CSR whose subject equals the token's (attribute by attribute,
- *  string types ignored) and whose every subjectAltName is in the token. */
+ *  string types ignored) and whose every subjectAltName is in the token; with a store, only for the
+ *  first key the token enrolled (FAILURE badRequest "challenge token already used" for another). */
 SCEPKIT_API scepkit_policy scepkit_policy_token_port(scepkit_policy_token *p);
 
 #ifdef __cplusplus

@@ -70,6 +70,8 @@ SCEPKIT_API scepkit_err scepkit_clock_now(scepkit_clock clock, int64_t *out);
 #define SCEPKIT_SERIAL_MAX 20
 /** Longest profile name. */
 #define SCEPKIT_PROFILE_NAME_MAX 32
+/** Length of a challenge token's identifier (scepkit_token_claims.id). */
+#define SCEPKIT_TOKEN_ID_LEN 16
 /** Length of a key hash (SHA-256 of the DER SubjectPublicKeyInfo). */
 #define SCEPKIT_KEY_HASH_LEN 32
 
@@ -188,6 +190,11 @@ typedef struct scepkit_store_ops {
     /** Atomically removes the record `id` if its hash equals `hash` (constant-time): single use.
      *  SCEPKIT_ERR_NOT_FOUND when absent or already used, SCEPKIT_ERR_STORE_CONFLICT when the hash differs. */
     scepkit_err (*otp_consume)(void *self, const uint8_t id[8], const uint8_t hash[32]);
+    /** Records that the single-use token `id` enrolls the key `key_hash`, until `expires`. SCEPKIT_OK the first
+     *  time and again for the same key (a retry, even under a new transactionID); SCEPKIT_ERR_TOKEN_USED when the
+     *  token already enrolled another key. Records expired at `now` may be purged. */
+    scepkit_err (*token_use)(void *self, const uint8_t id[SCEPKIT_TOKEN_ID_LEN], const uint8_t key_hash[32],
+                             int64_t expires, int64_t now);
 } scepkit_store_ops;
 
 /** A store: ops plus the implementation's context. */
@@ -204,9 +211,10 @@ typedef struct scepkit_store {
 
 /** A file store: caller-owned; do not copy or move once opened. */
 typedef struct scepkit_file_store {
-    char dir[512];      /**< the directory, as given */
-    int lock_fd;        /**< DIR/lock, flock()ed around read-modify-write steps */
-    pthread_mutex_t mu; /**< serialises this process's threads around the flock */
+    char dir[512];           /**< the directory, as given */
+    int lock_fd;             /**< DIR/lock, flock()ed around read-modify-write steps */
+    pthread_mutex_t mu;      /**< serialises this process's threads around the flock */
+    int64_t token_purged_at; /**< when expired token records were last purged (under `mu`) */
     int initialised;
 } scepkit_file_store;
 

@@ -105,6 +105,7 @@ static const struct err_row rows[] = {
     ROW(SCEPKIT_ERR_TOKEN_TOO_LONG, "challenge token longer than 255 characters"),
     ROW(SCEPKIT_ERR_TX_STATE, "SCEP server: transaction not in a state that allows this"),
     ROW(SCEPKIT_ERR_PROFILE, "SCEP server: unknown certificate profile or request outside it"),
+    ROW(SCEPKIT_ERR_TOKEN_USED, "challenge token already used for another key"),
 };
 #undef ROW
 

@@ -356,6 +356,13 @@ scepkit_err scepkit_token_verify(const scepkit_token_key *keys, size_t key_count
     out->expires = (int64_t)f[TK_EXPIRES].u;
     out->validity_days = (uint32_t)f[TK_DAYS].u;
     out->kid = key->kid;
+    uint8_t h[32];
+    err = skit_md(SCEPKIT_MD_SHA256, buf + claims_len, TOKEN_TAG_LEN, h);
+    if (err != SCEPKIT_OK) {
+        memset(out, 0, sizeof *out);
+        return err;
+    }
+    memcpy(out->id, h, sizeof out->id);
     return SCEPKIT_OK;
 }
 
@@ -399,6 +406,25 @@ static scepkit_err token_check(void *self, const scepkit_policy_request *req, sc
         }
         memcpy(out->profile, claims.profile.ptr, claims.profile.len);
         out->profile[claims.profile.len] = '\0';
+    }
+    if (p->store.ops != NULL) {
+        /* Single use: the first key this token enrolls owns it; that key's retries pass, others do not. */
+        uint8_t kh[SCEPKIT_KEY_HASH_LEN];
+        if (p->store.ops->token_use == NULL) {
+            return skit_store_missing();
+        }
+        err = skit_key_hash(req->csr->spki, kh);
+        if (err == SCEPKIT_OK) {
+            err = p->store.ops->token_use(p->store.self, claims.id, kh, claims.expires, req->now);
+        }
+        if (err == SCEPKIT_ERR_TOKEN_USED) {
+            decide_reject(out, "challenge token already used for another key");
+            out->profile[0] = '\0';
+            return SCEPKIT_OK;
+        }
+        if (err != SCEPKIT_OK) {
+            return err;
+        }
     }
     if (claims.validity_days > 0) {
         out->not_after = req->now + (int64_t)claims.validity_days * 86400;

@@ -7,6 +7,7 @@
  *   DIR/revoked/SERIAL.cbor   revocation of SERIAL
  *   DIR/tx/H.cbor             transaction, H = hex SHA-256 of the transactionID
  *   DIR/otp/ID.cbor           one-time password (salted hash)
+ *   DIR/tokens/ID.cbor        single-use challenge token: the key it enrolled (ID: the token's identifier)
  *   DIR/crlnumber.cbor        last CRL number handed out
  *
  * Durability: a record is written to tmp/ with mkstemp(), fsync()ed, then moved into place with
@@ -15,7 +16,11 @@
  * leaves the old record or the new one. Serial claims are open(O_CREAT|O_EXCL): a serial is claimed
  * once by one process, and the claim file is never removed, so a serial is never handed out again.
  *
- * Concurrency: claims and creates need no lock (O_EXCL and link() decide). Compare-and-set steps
+ * Temporary files a crash left in tmp/ are removed when a store is opened, once older than an hour
+ * (a live writer's temporary file exists for milliseconds); expired token records are purged at
+ * most every 10 minutes by token_use.
+ *
+ * Concurrency: claims and creates need no lock (O_EXCL and link() decide; token records too). Compare-and-set steps
  * (tx_update, tx_remove, crl_number_next, otp_put, otp_consume) take this object's mutex (threads)
  * and an exclusive flock() on DIR/lock (processes; each scepkit_file_store has its own open file
  * description, so two stores opened on one directory, in one process or two, exclude each other).
@@ -1127,6 +1132,105 @@ static scepkit_err fs_otp_consume(void *self, const uint8_t id[8], const uint8_t
     return err;
 }
 
+/*
+ * Used-token record (tokens/ID.cbor, ID = hex of the 16-byte token identifier), immutable once created:
+ *   { 1: keyHash bstr(32), 2: expires uint }
+ */
+#define TOKEN_PURGE_INTERVAL 600
+
+static scepkit_err token_decode(scepkit_bytes in, const uint8_t **key_hash, uint64_t *expires)
+{
+    skit_rec_field f[2] = {{1, SKIT_REC_BYTES, 0, {0}, 0}, {2, SKIT_REC_UINT, 0, {0}, 0}};
+    scepkit_err err = skit_rec_read_map(in, f, 2);
+    if (err != SCEPKIT_OK || !f[0].present || !f[1].present || f[0].b.len != SCEPKIT_KEY_HASH_LEN) {
+        return SCEPKIT_ERR_STORE_CORRUPT;
+    }
+    *key_hash = f[0].b.ptr;
+    *expires = f[1].u;
+    return SCEPKIT_OK;
+}
+
+typedef struct token_purge {
+    const scepkit_file_store *fs;
+    int64_t now;
+} token_purge;
+
+static scepkit_err token_purge_one(void *ctx, const char *name, const uint8_t *data, size_t len)
+{
+    token_purge *tp = ctx;
+    const uint8_t *kh = NULL;
+    uint64_t expires = 0;
+    if (token_decode((scepkit_bytes){data, len}, &kh, &expires) != SCEPKIT_OK || tp->now < 0 ||
+        expires > (uint64_t)tp->now) {
+        return SCEPKIT_OK; /* live, or unreadable: left for an operator to look at */
+    }
+    scepkit_err err = remove_file(tp->fs, "tokens", name);
+    return err == SCEPKIT_ERR_NOT_FOUND ? SCEPKIT_OK : err;
+}
+
+static scepkit_err fs_token_use(void *self, const uint8_t id[SCEPKIT_TOKEN_ID_LEN], const uint8_t key_hash[32],
+                                int64_t expires, int64_t now)
+{
+    scepkit_file_store *fs = self;
+    char name[2 * SCEPKIT_TOKEN_ID_LEN + 8];
+    uint8_t rec[64];
+    size_t len = 0;
+    if (fs == NULL || id == NULL || key_hash == NULL || expires < 0) {
+        return SCEPKIT_ERR_ARG;
+    }
+    /* Without purging, the directory would grow by one record per token ever used. */
+    int purge = 0;
+    if (pthread_mutex_lock(&fs->mu) != 0) {
+        return SCEPKIT_ERR_INTERNAL;
+    }
+    if (now - fs->token_purged_at >= TOKEN_PURGE_INTERVAL) {
+        fs->token_purged_at = now;
+        purge = 1;
+    }
+    pthread_mutex_unlock(&fs->mu);
+    if (purge) {
+        token_purge tp = {fs, now};
+        scepkit_err perr = each_file(fs, "tokens", token_purge_one, &tp);
+        if (perr != SCEPKIT_OK) {
+            return perr;
+        }
+    }
+    skit_hex(id, SCEPKIT_TOKEN_ID_LEN, name);
+    strcat(name, ".cbor");
+    skit_rec_field f[2] = {
+        {1, SKIT_REC_BYTES, 0, {key_hash, SCEPKIT_KEY_HASH_LEN}, 1},
+        {2, SKIT_REC_UINT, (uint64_t)expires, {0}, 1},
+    };
+    scepkit_err err = skit_rec_write_map(f, 2, rec, sizeof rec, &len);
+    for (int round = 0; round < 2 && err == SCEPKIT_OK; round++) {
+        err = put_file(fs, "tokens", name, rec, len, 1);
+        if (err != SCEPKIT_ERR_STORE_EXISTS) {
+            return err; /* SCEPKIT_OK: first use, recorded */
+        }
+        uint8_t cur[64];
+        size_t clen = 0;
+        err = get_file(fs, "tokens", name, cur, sizeof cur, &clen);
+        if (err == SCEPKIT_ERR_NOT_FOUND) {
+            err = SCEPKIT_OK; /* purged between the two steps (it had expired): claim again */
+            continue;
+        }
+        if (err == SCEPKIT_ERR_BUFFER_TOO_SMALL) {
+            return SCEPKIT_ERR_STORE_CORRUPT;
+        }
+        if (err != SCEPKIT_OK) {
+            return err;
+        }
+        const uint8_t *kh = NULL;
+        uint64_t ex = 0;
+        err = token_decode((scepkit_bytes){cur, clen}, &kh, &ex);
+        if (err != SCEPKIT_OK) {
+            return err;
+        }
+        return memcmp(kh, key_hash, SCEPKIT_KEY_HASH_LEN) == 0 ? SCEPKIT_OK : SCEPKIT_ERR_TOKEN_USED;
+    }
+    return err == SCEPKIT_OK ? SCEPKIT_ERR_STORE_CONFLICT : err;
+}
+
 static const scepkit_store_ops file_store_ops = {
     .serial_claim = fs_serial_claim,
     .cert_put = fs_cert_put,
@@ -1144,13 +1248,38 @@ static const scepkit_store_ops file_store_ops = {
     .otp_put = fs_otp_put,
     .otp_get = fs_otp_get,
     .otp_consume = fs_otp_consume,
+    .token_use = fs_token_use,
 };
 
 /* ---------------------------------------------------------------------------------------------- */
 
+/* Removes what crashed writers left in tmp/: files older than an hour (best effort; a live writer's file
+ * exists for milliseconds, and a leftover is harmless except for the space it takes). */
+static void sweep_tmp(const char *dir)
+{
+    char p[PATH_CAP];
+    snprintf(p, sizeof p, "%s/tmp", dir);
+    DIR *d = opendir(p);
+    if (d == NULL) {
+        return;
+    }
+    time_t limit = time(NULL) - 3600;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "rec.", 4) != 0) {
+            continue;
+        }
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && st.st_mtime < limit) {
+            (void)unlinkat(dirfd(d), e->d_name, 0);
+        }
+    }
+    closedir(d);
+}
+
 scepkit_err scepkit_file_store_open(scepkit_file_store *fs, const char *dir)
 {
-    static const char *const subs[] = {"tmp", "certs", "revoked", "tx", "txcert", "otp"};
+    static const char *const subs[] = {"tmp", "certs", "revoked", "tx", "txcert", "otp", "tokens"};
     if (fs == NULL) {
         return SCEPKIT_ERR_ARG;
     }
@@ -1171,6 +1300,7 @@ scepkit_err scepkit_file_store_open(scepkit_file_store *fs, const char *dir)
             return SCEPKIT_ERR_IO;
         }
     }
+    sweep_tmp(dir);
     char lp[PATH_CAP];
     snprintf(lp, sizeof lp, "%s/lock", dir);
     fs->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -129,6 +129,12 @@ rc=$?; [ $rc = 0 ] && verify ca/ca.pem c10.pem && ok "enroll with a subject-boun
   { bad "token enroll rc=$rc"; cat e10.log; }
 "$tool" enroll -u "$u" -c ca/ca.pem --genkey rsa:2048 --key-out k11.pem -s "CN=someone-else,O=Acme" --challenge "$tok" -l c11.pem >e11.log 2>&1
 rc=$?; [ $rc = 12 ] && ok "the dynamic challenge refuses another subject" || { bad "token other subject rc=$rc"; cat e11.log; }
+"$tool" enroll -u "$u" -c ca/ca.pem --genkey rsa:2048 --key-out k12.pem -s "CN=tok-dev,O=Acme" --dns tok-dev.example \
+  --challenge "$tok" -l c12.pem >e12.log 2>&1
+rc=$?
+if [ $rc = 12 ] && [ ! -s c12.pem ] && log_has ca/server.log "challenge token already used for another key"; then
+  ok "the dynamic challenge is single use: another key with the same token is refused"
+else bad "token reuse by another key rc=$rc"; cat e12.log; fi
 
 "$srv_bin" export ca -o exported >exp.log 2>&1 && cmp -s exported.cer ca/ca.cer &&
   cmp -s <(openssl x509 -in exported.pem -outform DER) ca/ca.cer && grep -q "SHA-256 fingerprint" exp.log &&

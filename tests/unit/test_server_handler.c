@@ -1433,7 +1433,7 @@ Test(server_handler, dynamic_challenge_token_naming_the_subject_is_issued_and_on
     srv_client c;
     static const uint8_t secret[32] = "0123456789abcdef0123456789abcde";
     scepkit_token_key keys[1] = {{7, {secret, sizeof secret}}};
-    scepkit_policy_token tp = {keys, 1, {0}};
+    scepkit_policy_token tp = {keys, 1, {0}, {0}};
     srv_world_init(&w, "srv_token", NULL, NULL);
     w.profiles[1].allow_requested_validity = 1; /* the token's validity within the profile's bound */
     w.profiles[1].max_validity = 60 * 86400;
@@ -1450,8 +1450,8 @@ Test(server_handler, dynamic_challenge_token_naming_the_subject_is_issued_and_on
     scepkit_csr csr;
     cr_assert_eq(scepkit_csr_parse((scepkit_bytes){c.csr, c.csr_len}, &csr), SCEPKIT_OK);
     memcpy(sans, csr.san.ptr, csr.san.len);
-    scepkit_token_claims cl = {{subj, sl}, {sans, csr.san.len}, scepkit_bytes_str("signing"), w.clock.now + 3600, 10,
-                               0};
+    scepkit_token_claims cl = {{subj, sl}, {sans, csr.san.len}, scepkit_bytes_str("signing"), w.clock.now + 3600, 10, 0,
+                               {0}};
     char token[SCEPKIT_TOKEN_MAX_LEN + 1];
     size_t tl = 0;
     cr_assert_eq(scepkit_token_issue(&keys[0], &cl, token, sizeof token, &tl), SCEPKIT_OK);
@@ -1486,6 +1486,48 @@ Test(server_handler, dynamic_challenge_token_naming_the_subject_is_issued_and_on
     cr_assert_eq(srv_enroll(&w, &c, NULL, NULL, &fi), SCEPKIT_STATUS_FAILURE);
     cr_assert_str_eq(w.events.last_reason, "challenge token expired");
     srv_client_free(&c);
+    srv_world_free(&w);
+}
+
+Test(server_handler, single_use_token_enrolls_one_key_and_its_retries_but_no_other_key)
+{
+    srv_world w;
+    srv_client c, d;
+    static const uint8_t secret[32] = "0123456789abcdef0123456789abcde";
+    scepkit_token_key keys[1] = {{7, {secret, sizeof secret}}};
+    scepkit_policy_token tp = {keys, 1, {0}, {0}};
+    srv_world_init(&w, "srv_token_once", NULL, NULL);
+    tp.clock = (scepkit_clock){&srv_clock_ops, &w.clock};
+    tp.store = scepkit_file_store_port(&w.fs);
+    w.cfg.policy = scepkit_policy_token_port(&tp);
+    srv_world_start(&w);
+    uint8_t subj[256];
+    size_t sl = srv_name("CN=device-7,O=Acme", subj, sizeof subj);
+    scepkit_token_claims cl = {{subj, sl}, {0}, {0}, w.clock.now + 3600, 0, 0, {0}};
+    char token[SCEPKIT_TOKEN_MAX_LEN + 1];
+    size_t tl = 0;
+    cr_assert_eq(scepkit_token_issue(&keys[0], &cl, token, sizeof token, &tl), SCEPKIT_OK);
+
+    srv_client_load(&w, &c, 6);
+    srv_client_csr_with(&w, &c, "CN=device-7,O=Acme", token, NULL, 0, 0, NULL);
+    cr_assert_eq(srv_enroll(&w, &c, NULL, NULL, NULL), SCEPKIT_STATUS_SUCCESS);
+    /* the same device retries under a new transactionID (it lost its state): the same key, accepted */
+    srv_client_csr_with(&w, &c, "CN=device-7,O=Acme", token, NULL, 0, 0, "device-7-second-attempt");
+    cr_assert_eq(srv_enroll(&w, &c, NULL, NULL, NULL), SCEPKIT_STATUS_SUCCESS);
+    /* whoever else got hold of the token, with another key: refused, nothing recorded */
+    int files = srv_store_files(&w);
+    srv_client_load(&w, &d, 7);
+    srv_client_csr_with(&w, &d, "CN=device-7,O=Acme", token, NULL, 0, 0, NULL);
+    scepkit_fail_info fi = SCEPKIT_FAIL_BAD_ALG;
+    cr_assert_eq(srv_enroll(&w, &d, NULL, NULL, &fi), SCEPKIT_STATUS_FAILURE);
+    cr_assert_eq(fi, SCEPKIT_FAIL_BAD_REQUEST);
+    cr_assert_str_eq(w.events.last_reason, "challenge token already used for another key");
+    cr_assert_eq(srv_store_files(&w), files, "a refusal writes nothing");
+    /* a reusable token (no store) would have let it through */
+    tp.store = (scepkit_store){0};
+    cr_assert_eq(srv_enroll(&w, &d, NULL, NULL, NULL), SCEPKIT_STATUS_SUCCESS);
+    srv_client_free(&c);
+    srv_client_free(&d);
     srv_world_free(&w);
 }
 

@@ -154,7 +154,7 @@ Test(server_policy, token_round_trips_and_every_tampering_is_refused)
     uint8_t subj[256], buf[SCEPKIT_TOKEN_MAX_LEN];
     size_t sl = srv_name("CN=device-1,O=Acme", subj, sizeof subj);
     scepkit_token_key keys[2] = {{1, {key_a, 32}}, {2, {key_b, 32}}};
-    scepkit_token_claims cl = {{subj, sl}, {0}, scepkit_bytes_str("general"), 2000000000, 30, 0};
+    scepkit_token_claims cl = {{subj, sl}, {0}, scepkit_bytes_str("general"), 2000000000, 30, 0, {0}};
     char tok[SCEPKIT_TOKEN_MAX_LEN + 1];
     size_t n = issue(&keys[1], &cl, tok);
     for (size_t i = 0; i < n; i++) {
@@ -209,7 +209,7 @@ Test(server_policy, token_refuses_claims_that_do_not_fit_challenge_password)
     snprintf(dn, sizeof dn, "CN=%0200d", 0);
     size_t sl = srv_name(dn, subj, sizeof subj);
     scepkit_token_key k = {1, {key_a, 32}};
-    scepkit_token_claims cl = {{subj, sl}, {0}, {0}, 2000000000, 0, 0};
+    scepkit_token_claims cl = {{subj, sl}, {0}, {0}, 2000000000, 0, 0, {0}};
     char tok[SCEPKIT_TOKEN_MAX_LEN + 1];
     size_t n = 0;
     cr_assert_eq(scepkit_token_issue(&k, &cl, tok, sizeof tok, &n), SCEPKIT_ERR_TOKEN_TOO_LONG);
@@ -234,9 +234,10 @@ Test(server_policy, token_policy_matches_subject_and_sans_and_names_the_profile)
     uint8_t subj[256];
     size_t sl = srv_name("CN=dev,O=Acme", subj, sizeof subj);
     scepkit_token_key keys[1] = {{5, {key_a, 32}}};
-    scepkit_policy_token tp = {keys, 1, {&srv_clock_ops, &e.w.clock}};
+    scepkit_policy_token tp = {keys, 1, {&srv_clock_ops, &e.w.clock}, {0}};
     scepkit_policy p = scepkit_policy_token_port(&tp);
-    scepkit_token_claims cl = {{subj, sl}, {sans, sans_len}, scepkit_bytes_str("encryption"), e.w.clock.now + 60, 0, 0};
+    scepkit_token_claims cl = {{subj, sl}, {sans, sans_len}, scepkit_bytes_str("encryption"), e.w.clock.now + 60, 0, 0,
+                               {0}};
     char tok[SCEPKIT_TOKEN_MAX_LEN + 1];
     issue(&keys[0], &cl, tok);
     scepkit_policy_decision d;

@@ -1,9 +1,11 @@
 /* SCEP server store: the flat CBOR record codec (strict on input), the embedded file store (every op, compare-and-set,
  * corruption), serial allocation shared by two processes, and crash safety (a process killed mid-issuance loses no
  * record it reported). */
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server_helpers.h"
@@ -388,6 +390,59 @@ Test(server_store, one_time_passwords_are_limited_single_use_and_purged_when_exp
     cr_assert_eq(st.ops->otp_put(st.self, &o, 1, 250), SCEPKIT_OK);
     id[0] = 0;
     cr_assert_eq(st.ops->otp_get(st.self, id, &got), SCEPKIT_ERR_NOT_FOUND);
+    scepkit_file_store_close(&fs);
+}
+
+Test(server_store, token_use_binds_a_token_to_its_first_key_and_purges_expired_records)
+{
+    char dir[512], path[700];
+    scepkit_file_store fs;
+    ts_tmpdir("store_token", dir, sizeof dir);
+    cr_assert_eq(scepkit_file_store_open(&fs, dir), SCEPKIT_OK);
+    scepkit_store st = scepkit_file_store_port(&fs);
+    uint8_t id[SCEPKIT_TOKEN_ID_LEN] = {0xab, 1}, k1[32] = {1}, k2[32] = {2};
+    cr_assert_eq(st.ops->token_use(st.self, id, k1, 2000, 1000), SCEPKIT_OK, "first use");
+    cr_assert_eq(st.ops->token_use(st.self, id, k1, 2000, 1001), SCEPKIT_OK, "the same key again");
+    cr_assert_eq(st.ops->token_use(st.self, id, k2, 2000, 1002), SCEPKIT_ERR_TOKEN_USED, "another key");
+    uint8_t id2[SCEPKIT_TOKEN_ID_LEN] = {0xcd};
+    cr_assert_eq(st.ops->token_use(st.self, id2, k2, 5000, 1003), SCEPKIT_OK, "another token");
+    snprintf(path, sizeof path, "%s/tokens/AB010000000000000000000000000000.cbor", dir);
+    cr_assert_eq(access(path, F_OK), 0);
+    /* ten minutes after the last purge, at a time the first token has expired: its record is purged, the live one
+     * stays bound */
+    cr_assert_eq(st.ops->token_use(st.self, id2, k2, 5000, 2600), SCEPKIT_OK);
+    cr_assert_neq(access(path, F_OK), 0, "expired record purged");
+    cr_assert_eq(st.ops->token_use(st.self, id2, k1, 5000, 2601), SCEPKIT_ERR_TOKEN_USED);
+    /* a damaged record is an error, not a pass */
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    fputs("junk", f);
+    fclose(f);
+    cr_assert_eq(st.ops->token_use(st.self, id, k1, 5000, 2602), SCEPKIT_ERR_STORE_CORRUPT);
+    cr_assert_eq(st.ops->token_use(st.self, NULL, k1, 5000, 2602), SCEPKIT_ERR_ARG);
+    scepkit_file_store_close(&fs);
+}
+
+Test(server_store, open_removes_temporary_files_a_crash_left_behind_but_not_fresh_ones)
+{
+    char dir[512], old_tmp[700], new_tmp[700];
+    scepkit_file_store fs;
+    ts_tmpdir("store_sweep", dir, sizeof dir);
+    cr_assert_eq(scepkit_file_store_open(&fs, dir), SCEPKIT_OK);
+    scepkit_file_store_close(&fs);
+    snprintf(old_tmp, sizeof old_tmp, "%s/tmp/rec.OLD123", dir);
+    snprintf(new_tmp, sizeof new_tmp, "%s/tmp/rec.NEW123", dir);
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(i == 0 ? old_tmp : new_tmp, "wb");
+        cr_assert_not_null(f);
+        fputs("partial record", f);
+        fclose(f);
+    }
+    struct timespec ts[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+    cr_assert_eq(utimensat(AT_FDCWD, old_tmp, ts, 0), 0);
+    cr_assert_eq(scepkit_file_store_open(&fs, dir), SCEPKIT_OK);
+    cr_assert_neq(access(old_tmp, F_OK), 0, "a two-hour-old temporary file is a crash's leftover");
+    cr_assert_eq(access(new_tmp, F_OK), 0, "a fresh one may belong to a live writer");
     scepkit_file_store_close(&fs);
 }
 

@@ -394,6 +394,9 @@ int srv_app_open(srv_app *a, const char *dir_or_conf, int for_admin)
         a->token_key.secret = (scepkit_bytes){a->token_secret, (size_t)n};
         a->p_token.keys = &a->token_key;
         a->p_token.key_count = 1;
+        if (c->token_single_use) {
+            a->p_token.store = scepkit_file_store_port(&a->fs);
+        }
         a->has_token = 1;
     }
 

@@ -50,6 +50,7 @@ static const key_def keys[] = {
     {"otp_max_outstanding", U(otp_max_outstanding)},
     {"token_key", S(token_key)},
     {"token_kid", U(token_kid)},
+    {"token_single_use", B(token_single_use)},
     {"caps", S(caps)},
     {"allow_legacy", B(allow_legacy)},
     {"manual_approval", B(manual_approval)},
@@ -82,6 +83,7 @@ void srv_conf_defaults(srv_conf *c)
     c->otp_lifetime = 3600;
     c->otp_max_outstanding = 100;
     c->token_kid = 1;
+    c->token_single_use = 1;
     /* SHA-384 is listed for strongSwan 5.9, which tests caps by the wrong bit and uses AES only then. */
     snprintf(c->caps, sizeof c->caps, "AES DES3 POSTPKIOperation Renewal SHA-1 SHA-256 SHA-384 SHA-512 SCEPStandard");
     c->renewal_skips_challenge = 1;
@@ -310,6 +312,8 @@ int srv_conf_write(const srv_conf *c, const char *path)
         "# dynamic challenges bound to a subject (`scepkit-server challenge`): HMAC key in hex, empty: none\n"
         "token_key = %s\n"
         "token_kid = %u\n"
+        "# a token enrolls one key (its retries pass); 0: any number of keys until it expires\n"
+        "token_single_use = %d\n"
         "\n"
         "# --- behaviour\n"
         "caps = %s\n"
@@ -341,10 +345,11 @@ int srv_conf_write(const srv_conf *c, const char *path)
         "log_file = %s\n",
         c->listen, c->port, c->threads, c->tls_cert, c->tls_key, c->shutdown_grace, c->connection_timeout, c->ca_cert,
         c->ca_key, c->ra_sign_cert, c->ra_sign_key, c->ra_enc_cert, c->ra_enc_key, c->key_pool, c->next_ca_certs,
-        c->store, c->challenge, c->otp, c->otp_lifetime, c->otp_max_outstanding, c->token_key, c->token_kid, c->caps,
-        c->allow_legacy, c->manual_approval, c->renewal_skips_challenge, c->include_ca_cert_in_certrep,
-        c->reply_signature, c->max_clock_skew, c->max_message_size, c->validity_days, c->eku, c->non_repudiation,
-        c->crl_dp_uri, c->aia_ca_issuers_uri, c->crl_validity_days, c->log_format, c->log_file);
+        c->store, c->challenge, c->otp, c->otp_lifetime, c->otp_max_outstanding, c->token_key, c->token_kid,
+        c->token_single_use, c->caps, c->allow_legacy, c->manual_approval, c->renewal_skips_challenge,
+        c->include_ca_cert_in_certrep, c->reply_signature, c->max_clock_skew, c->max_message_size, c->validity_days,
+        c->eku, c->non_repudiation, c->crl_dp_uri, c->aia_ca_issuers_uri, c->crl_validity_days, c->log_format,
+        c->log_file);
     if (n < 0 || (size_t)n >= sizeof text) {
         return -1;
     }

@@ -85,6 +85,7 @@ typedef struct srv_conf {
     unsigned otp_max_outstanding;
     char token_key[160]; /* hex */
     unsigned token_kid;
+    int token_single_use;
     /* behaviour */
     char caps[512];
     int allow_legacy;

@@ -254,6 +254,19 @@ else bad "no HTTPS listener"; fi
 srv_stop
 [ "$srv_rc" = 0 ] || bad "TLS server exit $srv_rc"
 
+# SIGHUP reopens the log file (logrotate moves it away, then signals)
+srv_start ec --log "$work/rot.log"
+"$tool" getcaps -u "$srv_url" >/dev/null 2>&1
+log_has rot.log "op=GetCACaps" && mv rot.log rot.log.1
+kill -HUP "$srv_pid"
+log_has rot.log "event=log_reopen" "result=ok"
+"$tool" getcaps -u "$srv_url" >/dev/null 2>&1
+if log_has rot.log "op=GetCACaps" && [ "$(grep -c 'op=GetCACaps' rot.log.1)" = 1 ] && kill -0 "$srv_pid" 2>/dev/null; then
+  ok "SIGHUP: the log file is reopened, the server keeps serving"
+else bad "SIGHUP log reopen"; tail -5 rot.log rot.log.1; fi
+srv_stop
+[ "$srv_rc" = 0 ] || bad "server exit $srv_rc after SIGHUP"
+
 # a configuration error is reported with its line
 printf 'bogus_key = 1\n' >>ec/scepkit-server.conf
 "$srv_bin" run ec >bad.log 2>&1; rc=$?

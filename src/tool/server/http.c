@@ -17,7 +17,10 @@
  * Shutdown: SIGTERM or SIGINT stops accepting connections, lets in-flight requests finish (up to
  * `shutdown_grace` seconds; a second signal cuts it short), answers them with `Connection: close`,
  * then stops. The store is written by the handler before an answer leaves (every store write is
- * fsync()ed), so nothing a client was told is lost, even on kill -9. */
+ * fsync()ed), so nothing a client was told is lost, even on kill -9.
+ *
+ * SIGHUP reopens the log file (after logrotate moved it away); the configuration is not reloaded
+ * (restart: SIGTERM drains, and the store carries all state). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -83,7 +86,8 @@ typedef struct http_srv {
     atomic_int inflight;
     atomic_int draining;
     atomic_ulong served;
-    FILE *log;
+    FILE *log;           /* under log_mu */
+    char log_path[2100]; /* empty: stderr */
     int json;
     int quiet;
     pthread_mutex_t log_mu;
@@ -192,6 +196,33 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     line l;
     line_start(&l, s->json, "httpd");
     line_kv(&l, "msg", msg, 0);
+    line_emit(s, &l);
+}
+
+/* SIGHUP: a new log file at the configured path (logrotate's "create" or "move then HUP"). If it cannot be opened,
+ * logging goes on into the old one, which says why. */
+static void log_reopen(http_srv *s)
+{
+    line l;
+    line_start(&l, s->json, "log_reopen");
+    if (s->log_path[0] == 0) {
+        line_kv(&l, "result", "stderr, nothing to reopen", 0);
+        line_emit(s, &l);
+        return;
+    }
+    FILE *f = fopen(s->log_path, "a");
+    if (f == NULL) {
+        line_kv(&l, "result", "failed", 0);
+        line_kv(&l, "error", strerror(errno), 0);
+        line_emit(s, &l);
+        return;
+    }
+    pthread_mutex_lock(&s->log_mu);
+    FILE *old = s->log;
+    s->log = f;
+    pthread_mutex_unlock(&s->log_mu);
+    fclose(old);
+    line_kv(&l, "result", "ok", 0);
     line_emit(s, &l);
 }
 
@@ -863,6 +894,7 @@ int srv_cmd_run(int argc, char **argv)
         } else {
             srv_path_join(lp, sizeof lp, conf->dir, conf->log_file);
         }
+        snprintf(s.log_path, sizeof s.log_path, "%s", lp);
         s.log = fopen(lp, "a");
         if (s.log == NULL) {
             fprintf(stderr, "scepkit-server: cannot open log %s: %s\n", lp, strerror(errno));
@@ -937,6 +969,7 @@ int srv_cmd_run(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -995,7 +1028,14 @@ int srv_cmd_run(int argc, char **argv)
     }
 
     int sig = 0;
-    while (sigwait(&sigs, &sig) != 0) {
+    for (;;) {
+        if (sigwait(&sigs, &sig) != 0) {
+            continue;
+        }
+        if (sig != SIGHUP) {
+            break;
+        }
+        log_reopen(&s);
     }
     atomic_store(&s.draining, 1);
     MHD_socket lsock = MHD_quiesce_daemon(s.d); /* no new connections; open ones are served */
@@ -1016,8 +1056,11 @@ int srv_cmd_run(int argc, char **argv)
         if (now.tv_sec - start.tv_sec >= (time_t)conf->shutdown_grace) {
             break;
         }
-        if (sigtimedwait(&sigs, NULL, &tick) > 0) {
-            break; /* a second signal: stop now */
+        int got = sigtimedwait(&sigs, NULL, &tick);
+        if (got == SIGHUP) {
+            log_reopen(&s);
+        } else if (got > 0) {
+            break; /* a second TERM or INT: stop now */
         }
     }
     int left = atomic_load(&s.inflight);

@@ -163,7 +163,8 @@ static inline int skit_c_ecdsa_sign(mbedtls_ecdsa_context *ec, mbedtls_md_type_t
 static inline mbedtls_ecp_group_id skit_c_pk_ec_group(const mbedtls_pk_context *pk)
 {
 #if MBEDTLS_VERSION_NUMBER >= 0x03050000
-    return mbedtls_pk_get_ec_group_id(pk);
+    /* mbedtls_pk_get_ec_group_id() is internal (pk_internal.h) in 3.6: the keypair accessor is public. */
+    return mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(*pk));
 #elif SKIT_MBEDTLS_3
     return mbedtls_pk_ec(*pk)->MBEDTLS_PRIVATE(grp).id;
 #else

@@ -296,6 +296,70 @@ Test(transport_curl, a_refused_connection_is_a_transport_error)
     cr_expect_eq(exchange(&s, &req, 2000, buf, sizeof buf, &r), SCEPKIT_ERR_TRANSPORT);
 }
 
+static scepkit_err exchange_opts(const scepkit_curl_options *o, const scepkit_http_request *req, uint8_t *buf,
+                                 size_t cap, scepkit_http_response *resp)
+{
+    scepkit_curl_transport t;
+    cr_assert_eq(scepkit_curl_transport_init(&t, o), SCEPKIT_OK);
+    scepkit_transport p = scepkit_curl_transport_port(&t);
+    scepkit_err e = p.ops->exchange(p.self, req, buf, cap, resp);
+    resp->content_type = (scepkit_bytes){NULL, 0}; /* views into the transport */
+    scepkit_curl_transport_free(&t);
+    return e;
+}
+
+Test(transport_curl, a_configured_proxy_gets_the_absolute_url)
+{
+    /* The fake server plays the proxy. The SCEP host's name is never resolved: with an HTTP proxy, libcurl hands
+     * the absolute URL to the proxy (only 127.0.0.1 is ever contacted). */
+    scepkit_http_request req = simple_get();
+    server s;
+    server_start(&s, M_ECHO);
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", s.port);
+    scepkit_curl_options o;
+    memset(&o, 0, sizeof o);
+    o.url = "http://scep.example.invalid/certsrv/mscep/mscep.dll";
+    o.proxy = proxy;
+    o.timeout_ms = 5000;
+    uint8_t buf[64];
+    scepkit_http_response r;
+    scepkit_err e = exchange_opts(&o, &req, buf, sizeof buf, &r);
+    server_stop(&s);
+    cr_assert_eq(e, SCEPKIT_OK, "%s", scepkit_err_name(e));
+    cr_expect_eq(r.status, 200);
+    static const char line[] =
+        "GET http://scep.example.invalid/certsrv/mscep/mscep.dll?operation=GetCACaps HTTP/1.1\r\n";
+    cr_expect(strncmp(s.head, line, sizeof line - 1) == 0, "%.100s", s.head);
+    cr_expect_not_null(strcasestr(s.head, "\r\nHost: scep.example.invalid\r\n"));
+}
+
+Test(transport_curl, the_environments_proxy_variables_are_ignored_unless_configured)
+{
+    /* http_proxy names a port nobody listens on: a transport that honoured it would fail */
+    scepkit_http_request req = simple_get();
+    server s;
+    server_start(&s, M_ECHO);
+    char url[96];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/scep", s.port);
+    setenv("http_proxy", "http://127.0.0.1:9", 1);
+    setenv("HTTP_PROXY", "http://127.0.0.1:9", 1);
+    setenv("ALL_PROXY", "http://127.0.0.1:9", 1);
+    scepkit_curl_options o;
+    memset(&o, 0, sizeof o);
+    o.url = url;
+    o.timeout_ms = 5000;
+    uint8_t buf[64];
+    scepkit_http_response r;
+    scepkit_err e = exchange_opts(&o, &req, buf, sizeof buf, &r);
+    server_stop(&s);
+    unsetenv("http_proxy");
+    unsetenv("HTTP_PROXY");
+    unsetenv("ALL_PROXY");
+    cr_assert_eq(e, SCEPKIT_OK, "%s", scepkit_err_name(e));
+    cr_expect(strncmp(s.head, "GET /scep?operation=GetCACaps HTTP/1.1\r\n", 40) == 0, "%.80s", s.head);
+}
+
 Test(transport_curl, bad_urls_are_refused_at_init)
 {
     const char *bad[] = {"", "ftp://127.0.0.1/scep", "file:///etc/passwd", "not a url at all"};

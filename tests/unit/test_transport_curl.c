@@ -136,6 +136,23 @@ static void server_stop(server *s)
     close(s->fd);
 }
 
+/* One exchange through a fresh transport with options `o`. */
+static scepkit_err exchange_opts(const scepkit_curl_options *o, const scepkit_http_request *req, uint8_t *buf,
+                                 size_t cap, scepkit_http_response *resp)
+{
+    scepkit_curl_transport t;
+    cr_assert_eq(scepkit_curl_transport_init(&t, o), SCEPKIT_OK);
+    scepkit_transport p = scepkit_curl_transport_port(&t);
+    scepkit_err e = p.ops->exchange(p.self, req, buf, cap, resp);
+    /* the content type view points into the transport: copy what the tests look at before freeing */
+    static char ct[128];
+    snprintf(ct, sizeof ct, "%.*s", (int)resp->content_type.len, (const char *)resp->content_type.ptr);
+    resp->content_type = scepkit_bytes_str(ct);
+    scepkit_curl_transport_free(&t);
+    return e;
+}
+
+/* One exchange with the fake server `s` as the SCEP server. */
 static scepkit_err exchange(server *s, const scepkit_http_request *req, long timeout_ms, uint8_t *buf, size_t cap,
                             scepkit_http_response *resp)
 {
@@ -145,16 +162,7 @@ static scepkit_err exchange(server *s, const scepkit_http_request *req, long tim
     memset(&o, 0, sizeof o);
     o.url = url;
     o.timeout_ms = timeout_ms;
-    scepkit_curl_transport t;
-    cr_assert_eq(scepkit_curl_transport_init(&t, &o), SCEPKIT_OK);
-    scepkit_transport p = scepkit_curl_transport_port(&t);
-    scepkit_err e = p.ops->exchange(p.self, req, buf, cap, resp);
-    /* the content type view points into the transport: copy what the tests look at before freeing */
-    static char ct[128];
-    snprintf(ct, sizeof ct, "%.*s", (int)resp->content_type.len, (const char *)resp->content_type.ptr);
-    resp->content_type = scepkit_bytes_str(ct);
-    scepkit_curl_transport_free(&t);
-    return e;
+    return exchange_opts(&o, req, buf, cap, resp);
 }
 
 Test(transport_curl, a_get_query_longer_than_8_kb_arrives_intact)
@@ -294,18 +302,6 @@ Test(transport_curl, a_refused_connection_is_a_transport_error)
     uint8_t buf[64];
     scepkit_http_response r;
     cr_expect_eq(exchange(&s, &req, 2000, buf, sizeof buf, &r), SCEPKIT_ERR_TRANSPORT);
-}
-
-static scepkit_err exchange_opts(const scepkit_curl_options *o, const scepkit_http_request *req, uint8_t *buf,
-                                 size_t cap, scepkit_http_response *resp)
-{
-    scepkit_curl_transport t;
-    cr_assert_eq(scepkit_curl_transport_init(&t, o), SCEPKIT_OK);
-    scepkit_transport p = scepkit_curl_transport_port(&t);
-    scepkit_err e = p.ops->exchange(p.self, req, buf, cap, resp);
-    resp->content_type = (scepkit_bytes){NULL, 0}; /* views into the transport */
-    scepkit_curl_transport_free(&t);
-    return e;
 }
 
 Test(transport_curl, a_configured_proxy_gets_the_absolute_url)

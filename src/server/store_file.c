@@ -20,10 +20,11 @@
  * (a live writer's temporary file exists for milliseconds); expired token records are purged at
  * most every 10 minutes by token_use.
  *
- * Concurrency: claims and creates need no lock (O_EXCL and link() decide; token records too). Compare-and-set steps
- * (tx_update, tx_remove, crl_number_next, otp_put, otp_consume) take this object's mutex (threads)
- * and an exclusive flock() on DIR/lock (processes; each scepkit_file_store has its own open file
- * description, so two stores opened on one directory, in one process or two, exclude each other).
+ * Concurrency: claims and creates need no lock (O_EXCL and link() decide; token records too).
+ * Compare-and-set steps (tx_update, tx_remove, crl_number_next, otp_put, otp_consume) take this
+ * object's mutex (threads) and an exclusive flock() on DIR/lock (processes; each scepkit_file_store
+ * has its own open file description, so two stores opened on one directory, in one process or two,
+ * exclude each other).
  *
  * This is a host component: it uses POSIX file APIs and the heap (directory walks).
  */
@@ -1189,11 +1190,10 @@ static scepkit_err fs_token_use(void *self, const uint8_t id[SCEPKIT_TOKEN_ID_LE
     }
     pthread_mutex_unlock(&fs->mu);
     if (purge) {
+        /* Best effort: a record that cannot be removed now is tried again at the next purge; the token at hand
+         * does not depend on it. */
         token_purge tp = {fs, now};
-        scepkit_err perr = each_file(fs, "tokens", token_purge_one, &tp);
-        if (perr != SCEPKIT_OK) {
-            return perr;
-        }
+        (void)each_file(fs, "tokens", token_purge_one, &tp);
     }
     skit_hex(id, SCEPKIT_TOKEN_ID_LEN, name);
     strcat(name, ".cbor");

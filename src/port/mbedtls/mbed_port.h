@@ -43,13 +43,6 @@ scepkit_err skit_mbed_pkcs8_pbes2_decrypt(const uint8_t *der, size_t der_len, sc
 
 /* RSA moduli accepted for public-key operations with peers (verify, encrypt). */
 #define SKIT_RSA_PUBLIC_MIN_BITS 1024
-/*
- * Decrypts a DER EncryptedPrivateKeyInfo protected with PBES2/PBKDF2/AES-CBC (what mbedTLS 2.28
- * cannot). On success *plain is a PrivateKeyInfo on the mbedTLS heap: the caller wipes and frees it.
- * SCEPKIT_ERR_KEY_PARSE for anything else, wrong password included.
- */
-scepkit_err skit_mbed_pkcs8_pbes2_decrypt(const uint8_t *der, size_t der_len, scepkit_bytes password, uint8_t **plain,
-                                          size_t *plain_len);
 
 /* RSA moduli accepted for our own keys (softkey). */
 #define SKIT_RSA_PRIVATE_MIN_BITS 2048

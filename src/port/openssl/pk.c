@@ -10,8 +10,11 @@
 #include <limits.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
@@ -58,14 +61,189 @@ scepkit_err skit_ossl_pk_classify(const EVP_PKEY *pk, scepkit_key_type *type, si
     return SCEPKIT_ERR_KEY_PARSE;
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/*
+ * Fast path for the two SPKI shapes the library meets all the time (every certificate and CSR it
+ * verifies, encrypts to, or sizes): rsaEncryption and id-ecPublicKey on P-256/P-384 with an
+ * uncompressed point. OpenSSL 3.0's d2i_PUBKEY() runs the whole OSSL_DECODER machinery, about 70 µs
+ * per call on the project VM; reading the key fields here and importing them with EVP_PKEY_fromdata()
+ * takes a few µs. The fast path never rejects: anything it does not recognise exactly (other
+ * algorithms or curves, RSA parameters other than NULL/absent, compressed points, non-minimal DER)
+ * goes to d2i_PUBKEY(), which decides. What it accepts OpenSSL still validates on import (the EC
+ * point must be on the curve).
+ */
+
+/* rsaEncryption 1.2.840.113549.1.1.1, id-ecPublicKey 1.2.840.10045.2.1, the two named curves */
+static const uint8_t oid_rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
+static const uint8_t oid_ec[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+static const uint8_t oid_p256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+static const uint8_t oid_p384[] = {0x2b, 0x81, 0x04, 0x00, 0x22};
+
+/* One DER element with `tag` at *p (definite, minimal length up to 2 length octets); advances *p. */
+static int der_take(const uint8_t **p, const uint8_t *end, uint8_t tag, const uint8_t **val, size_t *len)
+{
+    const uint8_t *q = *p;
+    if (end - q < 2 || q[0] != tag) {
+        return 0;
+    }
+    size_t l = q[1];
+    q += 2;
+    if (l & 0x80u) {
+        size_t n = l & 0x7fu;
+        if (n == 0 || n > 2 || (size_t)(end - q) < n || q[0] == 0) {
+            return 0;
+        }
+        l = n == 1 ? q[0] : ((size_t)q[0] << 8) | q[1];
+        if (l < 0x80u) {
+            return 0; /* not minimal */
+        }
+        q += n;
+    }
+    if ((size_t)(end - q) < l) {
+        return 0;
+    }
+    *val = q;
+    *len = l;
+    *p = q + l;
+    return 1;
+}
+
+static int bytes_eq(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+{
+    return a_len == b_len && memcmp(a, b, b_len) == 0;
+}
+
+/* A positive minimal DER INTEGER's magnitude (leading 0x00 removed); 0 when negative, zero or not minimal. */
+static int der_uint(const uint8_t **v, size_t *len)
+{
+    if (*len == 0 || ((*v)[0] & 0x80u) != 0) {
+        return 0;
+    }
+    if ((*v)[0] == 0) {
+        if (*len == 1 || ((*v)[1] & 0x80u) == 0) {
+            return 0;
+        }
+        (*v)++;
+        (*len)--;
+    }
+    return 1;
+}
+
+static EVP_PKEY *import(const char *type, OSSL_PARAM_BLD *bld)
+{
+    EVP_PKEY *k = NULL;
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *ctx = params != NULL ? EVP_PKEY_CTX_new_from_name(NULL, type, NULL) : NULL;
+    if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+        EVP_PKEY_free(k);
+        k = NULL;
+    }
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    return k;
+}
+
+/* RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }   (RFC 8017 A.1.1) */
+static EVP_PKEY *fast_rsa(const uint8_t *key, size_t key_len)
+{
+    const uint8_t *p = key, *end = key + key_len, *seq, *n, *e;
+    size_t seq_len, n_len, e_len;
+    if (!der_take(&p, end, 0x30, &seq, &seq_len) || p != end) {
+        return NULL;
+    }
+    p = seq;
+    end = seq + seq_len;
+    if (!der_take(&p, end, 0x02, &n, &n_len) || !der_take(&p, end, 0x02, &e, &e_len) || p != end ||
+        !der_uint(&n, &n_len) || !der_uint(&e, &e_len) || n_len > SCEPKIT_MAX_RSA_BITS / 8 || e_len > n_len ||
+        (n[n_len - 1] & 1u) == 0 || (e[e_len - 1] & 1u) == 0 || (e_len == 1 && e[0] < 3)) {
+        return NULL;
+    }
+    EVP_PKEY *k = NULL;
+    BIGNUM *bn_n = BN_bin2bn(n, (int)n_len, NULL);
+    BIGNUM *bn_e = BN_bin2bn(e, (int)e_len, NULL);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    if (bn_n != NULL && bn_e != NULL && bld != NULL && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) == 1 &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) == 1) {
+        k = import("RSA", bld);
+    }
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn_n);
+    BN_free(bn_e);
+    return k;
+}
+
+/* ECPoint, uncompressed (RFC 5480 §2.2), on a named curve (RFC 5480 §2.1.1) */
+static EVP_PKEY *fast_ec(const uint8_t *curve, size_t curve_len, const uint8_t *pt, size_t pt_len)
+{
+    const char *name;
+    size_t coord;
+    if (bytes_eq(curve, curve_len, oid_p256, sizeof oid_p256)) {
+        name = "prime256v1";
+        coord = 32;
+    } else if (bytes_eq(curve, curve_len, oid_p384, sizeof oid_p384)) {
+        name = "secp384r1";
+        coord = 48;
+    } else {
+        return NULL;
+    }
+    if (pt_len != 1 + 2 * coord || pt[0] != 0x04) {
+        return NULL;
+    }
+    EVP_PKEY *k = NULL;
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    if (bld != NULL && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, name, 0) == 1 &&
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, pt_len) == 1) {
+        k = import("EC", bld);
+    }
+    OSSL_PARAM_BLD_free(bld);
+    return k;
+}
+
+/* NULL when the fast path does not apply (or OpenSSL refused the import): the caller uses d2i_PUBKEY(). */
+static EVP_PKEY *spki_fast(scepkit_bytes spki)
+{
+    const uint8_t *p = spki.ptr, *end = spki.ptr + spki.len, *seq, *alg, *oid, *bits;
+    size_t seq_len, alg_len, oid_len, bits_len;
+    if (!der_take(&p, end, 0x30, &seq, &seq_len) || p != end) {
+        return NULL;
+    }
+    p = seq;
+    end = seq + seq_len;
+    if (!der_take(&p, end, 0x30, &alg, &alg_len) || !der_take(&p, end, 0x03, &bits, &bits_len) || p != end ||
+        bits_len < 2 || bits[0] != 0) {
+        return NULL;
+    }
+    const uint8_t *a = alg, *aend = alg + alg_len;
+    if (!der_take(&a, aend, 0x06, &oid, &oid_len)) {
+        return NULL;
+    }
+    if (bytes_eq(oid, oid_len, oid_rsa, sizeof oid_rsa)) {
+        /* parameters NULL, or absent */
+        if (a != aend && (aend - a != 2 || a[0] != 0x05 || a[1] != 0x00)) {
+            return NULL;
+        }
+        return fast_rsa(bits + 1, bits_len - 1);
+    }
+    if (bytes_eq(oid, oid_len, oid_ec, sizeof oid_ec)) {
+        const uint8_t *curve;
+        size_t curve_len;
+        if (!der_take(&a, aend, 0x06, &curve, &curve_len) || a != aend) {
+            return NULL;
+        }
+        return fast_ec(curve, curve_len, bits + 1, bits_len - 1);
+    }
+    return NULL;
+}
+
 /*
  * RFC 5280 §4.1.2.7
  *   SubjectPublicKeyInfo ::= SEQUENCE {
  *        algorithm            AlgorithmIdentifier,
  *        subjectPublicKey     BIT STRING }
  *
- * OpenSSL checks the inside; we check that the input is DER (not PEM) and that the outer SEQUENCE is the
- * whole input, then that d2i_PUBKEY() consumed all of it.
+ * We check that the input is DER (not PEM) and that the outer SEQUENCE is the whole input; then either the
+ * fast path above reads it, or d2i_PUBKEY() checks the inside and must consume all of it.
  */
 scepkit_err skit_ossl_parse_spki(EVP_PKEY **pk, scepkit_bytes spki, int *backend_err)
 {
@@ -90,8 +268,14 @@ scepkit_err skit_ossl_parse_spki(EVP_PKEY **pk, scepkit_bytes spki, int *backend
     if (len != spki.len - hdr) {
         return SCEPKIT_ERR_KEY_PARSE;
     }
+    EVP_PKEY *k = spki_fast(spki);
+    if (k != NULL) {
+        *pk = k;
+        return SCEPKIT_OK;
+    }
+    ERR_clear_error();
     const unsigned char *p = spki.ptr;
-    EVP_PKEY *k = d2i_PUBKEY(NULL, &p, (long)spki.len);
+    k = d2i_PUBKEY(NULL, &p, (long)spki.len);
     if (k == NULL || p != spki.ptr + spki.len) {
         *backend_err = skit_ossl_take_error();
         EVP_PKEY_free(k);

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev git
-  libmbedtls-dev libcbor-dev libcriterion-dev
+  libmbedtls-dev libssl-dev libcbor-dev libcriterion-dev
   libcurl4-openssl-dev scep iproute2
   libmicrohttpd-dev strongswan-pki libstrongswan-standard-plugins libstrongswan-extra-plugins certmonger
   openssl ca-certificates curl

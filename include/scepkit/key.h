@@ -14,7 +14,7 @@
  * - decrypt() with PKCS#1 v1.5 padding is a padding oracle if its result is
  *   shown to a peer. Code that unwraps a content-encryption key must use
  *   scepkit_key_unwrap_cek(), which hides padding failures (RFC 3218).
- * - scepkit_softkey keeps the private key in process memory (mbedTLS heap);
+ * - scepkit_softkey keeps the private key in process memory (the crypto backend's heap);
  *   scepkit_softkey_free() wipes it.
  */
 #ifndef SCEPKIT_KEY_H
@@ -109,7 +109,7 @@ SCEPKIT_API scepkit_err scepkit_verify_digest(scepkit_bytes spki, scepkit_md md,
                                               size_t digest_len, scepkit_bytes sig);
 
 /* ---------------------------------------------------------------------------------------------- */
-/* Software key (mbedTLS). */
+/* Software key (over the crypto backend: mbedTLS or OpenSSL). */
 
 /** Storage for a software key; treat as opaque. Do not copy an initialised one (two copies would free the
  *  same backend memory); share a pointer, or the ::scepkit_key from scepkit_softkey_key(). */

@@ -1,6 +1,6 @@
 /*
  * The internal crypto interface. Everything above src/port/ calls these and
- * never a backend header. A backend is one folder (src/port/mbedtls/ today)
+ * never a backend header. A backend is one folder (src/port/mbedtls/, src/port/openssl/)
  * implementing this file plus the public functions of crypto.h and key.h.
  *
  * All functions return scepkit_err. Secrets passed in are never kept; secrets

@@ -215,6 +215,58 @@ Test(softkey, refuses_wrong_passwords_unknown_algorithms_and_small_keys, .disabl
     }
 }
 
+/* Index of the contents of the next DER element at `*pos` (short or long length), advancing *pos past it. */
+static size_t der_skip(const uint8_t *d, size_t *pos)
+{
+    size_t i = *pos + 1, len = d[i++];
+    if (len & 0x80u) {
+        size_t n = len & 0x7fu;
+        len = 0;
+        while (n-- > 0) {
+            len = (len << 8) | d[i++];
+        }
+    }
+    *pos = i + len;
+    return i;
+}
+
+/* RFC 8017 A.1.2 RSAPrivateKey: version, n, e, d, p, q, dP, dQ, qInv. A key whose CRT values do not match would
+ * leak its factors through a faulty signature: every backend must refuse it. */
+Test(softkey, refuses_rsa_keys_with_inconsistent_private_values, .disabled = !SCEPKIT_WITH_SOFTKEY)
+{
+    ts_det_rng r;
+    ts_det_rng_init(&r, 8);
+    size_t n = 0;
+    uint8_t *der = read_key_file("rsa.p1.der", &n);
+    static const char *const names[] = {"d", "p", "q", "dP", "dQ", "qInv"};
+    for (size_t field = 3; field <= 8; field++) {
+        size_t pos = 0;
+        size_t body = der_skip(der, &pos); /* the SEQUENCE */
+        pos = body;
+        size_t start = 0, end = 0;
+        for (size_t k = 0; k <= field; k++) {
+            start = der_skip(der, &pos);
+            end = pos;
+        }
+        cr_assert_gt(end, start);
+        der[end - 1] ^= 0x02; /* the value stays positive, of the same length, and odd/even as before */
+        scepkit_softkey sk;
+        scepkit_softkey_init(&sk, ts_det_rng_port(&r));
+        cr_assert_eq(scepkit_softkey_parse(&sk, (scepkit_bytes){der, n}, no_password), SCEPKIT_ERR_KEY_PARSE, "%s",
+                     names[field - 3]);
+        scepkit_key_type type;
+        size_t bits;
+        cr_assert_eq(scepkit_softkey_info(&sk, &type, &bits), SCEPKIT_ERR_ARG, "no key left behind");
+        scepkit_softkey_free(&sk);
+        der[end - 1] ^= 0x02;
+    }
+    scepkit_softkey sk;
+    scepkit_softkey_init(&sk, ts_det_rng_port(&r));
+    cr_assert_eq(scepkit_softkey_parse(&sk, (scepkit_bytes){der, n}, no_password), SCEPKIT_OK, "the intact key parses");
+    scepkit_softkey_free(&sk);
+    free(der);
+}
+
 Test(softkey, refuses_garbage_and_truncated_input, .disabled = !SCEPKIT_WITH_SOFTKEY)
 {
     ts_det_rng r;

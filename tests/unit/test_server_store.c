@@ -573,6 +573,15 @@ static int issue_child(const char *dir, const uint8_t *csr_der, size_t csr_len, 
             res.outcome != SCEPKIT_CA_ISSUED) {
             return 6;
         }
+        /* One more draw from the same rng, as a key port taking its blinding from it would make (the mbedTLS
+         * softkey does, the OpenSSL one uses OpenSSL's own DRBG). It shifts the two identical streams apart
+         * after a collision, so the scenario does not depend on the backend: with only serial draws the streams
+         * stay in lockstep and a process more than eight certificates behind the other exhausts claim_serial's
+         * eight attempts (SCEPKIT_ERR_RNG, fail-closed by design, never a duplicate). */
+        uint8_t skip[SCEPKIT_SOFTCA_SERIAL_LEN];
+        if (scepkit_rng_fill(ts_det_rng_port(&r), skip, sizeof skip) != SCEPKIT_OK) {
+            return 7;
+        }
     }
     scepkit_softca_free(&ca);
     scepkit_softkey_free(&ca_sk);

@@ -267,6 +267,38 @@ Test(softkey, refuses_rsa_keys_with_inconsistent_private_values, .disabled = !SC
     free(der);
 }
 
+/* RFC 5915 ECPrivateKey: version, privateKey, [0] parameters, [1] publicKey. A key whose stored public point is not
+ * privateKey*G would publish a key its signatures do not verify under: every backend must refuse it. */
+Test(softkey, refuses_ec_keys_whose_public_point_does_not_match, .disabled = !SCEPKIT_WITH_SOFTKEY)
+{
+    ts_det_rng r;
+    ts_det_rng_init(&r, 9);
+    size_t n = 0;
+    uint8_t *der = read_key_file("ec256.sec1.der", &n);
+    size_t pos = 0;
+    pos = der_skip(der, &pos); /* into the SEQUENCE */
+    (void)der_skip(der, &pos); /* version */
+    size_t d = der_skip(der, &pos);
+    cr_assert_eq(pos - d, 32, "privateKey of P-256");
+    for (size_t i = 0; i < 32; i += 7) {
+        der[d + i] ^= 0x10;
+        scepkit_softkey sk;
+        scepkit_softkey_init(&sk, ts_det_rng_port(&r));
+        cr_assert_eq(scepkit_softkey_parse(&sk, (scepkit_bytes){der, n}, no_password), SCEPKIT_ERR_KEY_PARSE,
+                     "privateKey byte %zu flipped", i);
+        scepkit_key_type type;
+        size_t bits;
+        cr_assert_eq(scepkit_softkey_info(&sk, &type, &bits), SCEPKIT_ERR_ARG, "no key left behind");
+        scepkit_softkey_free(&sk);
+        der[d + i] ^= 0x10;
+    }
+    scepkit_softkey sk;
+    scepkit_softkey_init(&sk, ts_det_rng_port(&r));
+    cr_assert_eq(scepkit_softkey_parse(&sk, (scepkit_bytes){der, n}, no_password), SCEPKIT_OK, "the intact key parses");
+    scepkit_softkey_free(&sk);
+    free(der);
+}
+
 Test(softkey, refuses_garbage_and_truncated_input, .disabled = !SCEPKIT_WITH_SOFTKEY)
 {
     ts_det_rng r;

@@ -172,6 +172,18 @@ static inline mbedtls_ecp_group_id skit_c_pk_ec_group(const mbedtls_pk_context *
 #endif
 }
 
+/* The public point of an EC key pair is its private scalar times G (checked against itself). */
+static inline int skit_c_ecp_check_pub_priv(const mbedtls_ecp_keypair *kp, skit_f_rng f_rng, void *p_rng)
+{
+#if SKIT_MBEDTLS_3
+    return mbedtls_ecp_check_pub_priv(kp, kp, f_rng, p_rng);
+#else
+    (void)f_rng;
+    (void)p_rng;
+    return mbedtls_ecp_check_pub_priv(kp, kp);
+#endif
+}
+
 /* --- PK parse ---------------------------------------------------------------------------------- */
 static inline int skit_c_pk_parse_key(mbedtls_pk_context *pk, const unsigned char *key, size_t len,
                                       const unsigned char *pw, size_t pw_len, skit_f_rng f_rng, void *p_rng)

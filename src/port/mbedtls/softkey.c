@@ -187,6 +187,15 @@ scepkit_err scepkit_softkey_parse(scepkit_softkey *sk, scepkit_bytes key, scepki
             err = SCEPKIT_ERR_KEY_PARSE;
             goto out;
         }
+    } else if (mbedtls_pk_can_do(pk_of(sk), MBEDTLS_PK_ECKEY)) {
+        /* The stored public point must be d*G: mbedTLS keeps a SEC1/PKCS#8 publicKey as given, and a key whose
+         * public half does not match would publish a key its signatures do not verify under. */
+        ret = skit_c_ecp_check_pub_priv(mbedtls_pk_ec(*pk_of(sk)), skit_rng_bridge_f, &bridge);
+        if (ret != 0) {
+            sk->backend_err = bridge.err != SCEPKIT_OK ? 0 : ret;
+            err = bridge.err != SCEPKIT_OK ? bridge.err : SCEPKIT_ERR_KEY_PARSE;
+            goto out;
+        }
     }
     err = SCEPKIT_OK;
 out:

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/provider.h>
 
+#include "port/cbc_common.h"
 #include "port/openssl/ossl_port.h"
 
 #define CBC_MAGIC 0x43424321u /* "CBC!": the context holds a live cipher context */
@@ -41,32 +42,6 @@ _Static_assert(_Alignof(cbc_state) <= _Alignof(skit_cbc_ctx), "skit_cbc_ctx.opaq
 static cbc_state *state_of(skit_cbc_ctx *c)
 {
     return (cbc_state *)(void *)&c->opaque;
-}
-
-/* Which ciphers may be used in which direction. Depends only on the caller's choice, never on data. */
-static scepkit_err cipher_allowed(scepkit_cipher c, int decrypt, int allow_legacy)
-{
-    switch (c) {
-    case SCEPKIT_CIPHER_DES_CBC:
-#if SCEPKIT_WITH_LEGACY_CRYPTO
-        if (!decrypt) {
-            return SCEPKIT_ERR_UNSUPPORTED;
-        }
-        return allow_legacy ? SCEPKIT_OK : SCEPKIT_ERR_LEGACY_DISABLED;
-#else
-        (void)decrypt;
-        (void)allow_legacy;
-        return SCEPKIT_ERR_DISABLED;
-#endif
-    case SCEPKIT_CIPHER_DES_EDE3_CBC:
-    case SCEPKIT_CIPHER_AES128_CBC:
-    case SCEPKIT_CIPHER_AES192_CBC:
-    case SCEPKIT_CIPHER_AES256_CBC:
-        return SCEPKIT_OK;
-    case SCEPKIT_CIPHER_NONE:
-    default:
-        return SCEPKIT_ERR_UNSUPPORTED;
-    }
 }
 
 static void keys_free(cbc_keys *k)
@@ -99,7 +74,7 @@ static scepkit_err keys_setup(cbc_keys *k, scepkit_cipher c, int decrypt, const 
         cipher = EVP_des_ede3_cbc();
         break;
     case SCEPKIT_CIPHER_DES_CBC:
-        /* decryption only: cipher_allowed() refused encryption */
+        /* decryption only: skit_cbc_allowed() refused encryption */
         k->legacy = OSSL_LIB_CTX_new();
         if (k->legacy == NULL) {
             (void)skit_ossl_take_error();
@@ -146,39 +121,6 @@ static scepkit_err keys_crypt(cbc_keys *k, size_t len, const uint8_t *in, uint8_
     return SCEPKIT_OK;
 }
 
-/* 1 when a < b, else 0; a and b below 2^31. No branch. */
-static uint32_t ct_lt(uint32_t a, uint32_t b)
-{
-    return (a - b) >> 31;
-}
-
-/* 1 when x != 0, else 0. No branch. */
-static uint32_t ct_nonzero(uint32_t x)
-{
-    return (x | (0u - x)) >> 31;
-}
-
-/*
- * PKCS#7 (RFC 5652 §6.3): the last block ends in p bytes of value p, 1 <= p <= block size.
- * Looks at every byte of the last block whatever p is, and folds every test into one flag, so
- * neither time nor memory access depends on the pad value. Returns 1 when valid with the pad
- * length in *pad, 0 otherwise (*pad then 0).
- */
-static uint32_t ct_unpad(const uint8_t *last, size_t bs, size_t *pad)
-{
-    uint32_t p = last[bs - 1];
-    uint32_t bad = (1u ^ ct_nonzero(p)) | ct_lt((uint32_t)bs, p); /* p == 0 or p > bs */
-
-    for (uint32_t i = 0; i < (uint32_t)bs; i++) {
-        /* byte at distance i from the end belongs to the padding when i < p */
-        uint32_t in_pad = ct_lt(i, p);
-        bad |= in_pad & ct_nonzero((uint32_t)(last[bs - 1u - i] ^ p));
-    }
-    uint32_t good = bad ^ 1u;
-    *pad = (size_t)(p & (0u - good));
-    return good;
-}
-
 scepkit_err skit_cbc_encrypt(scepkit_cipher c, const uint8_t *key, const uint8_t *iv, const uint8_t *in, size_t in_len,
                              uint8_t *out, size_t cap, size_t *out_len)
 {
@@ -190,7 +132,7 @@ scepkit_err skit_cbc_encrypt(scepkit_cipher c, const uint8_t *key, const uint8_t
         return SCEPKIT_ERR_ARG;
     }
     *out_len = 0;
-    err = cipher_allowed(c, 0, 0);
+    err = skit_cbc_allowed(c, 0, 0);
     if (err != SCEPKIT_OK) {
         return err;
     }
@@ -245,7 +187,7 @@ scepkit_err skit_cbc_decrypt(scepkit_cipher c, int allow_legacy, const uint8_t *
         return SCEPKIT_ERR_ARG;
     }
     *out_len = 0;
-    err = cipher_allowed(c, 1, allow_legacy);
+    err = skit_cbc_allowed(c, 1, allow_legacy);
     if (err != SCEPKIT_OK) {
         return err;
     }
@@ -268,7 +210,7 @@ scepkit_err skit_cbc_decrypt(scepkit_cipher c, int allow_legacy, const uint8_t *
         return err;
     }
     err = SCEPKIT_ERR_DECRYPT;
-    if (ct_unpad(out + in_len - bs, bs, &pad) == 1u) {
+    if (skit_cbc_unpad(out + in_len - bs, bs, &pad) == 1u) {
         err = SCEPKIT_OK;
         *out_len = in_len - pad;
     } else {
@@ -289,7 +231,7 @@ scepkit_err skit_cbc_decrypt_init(skit_cbc_ctx *c, scepkit_cipher cipher, int al
     if (key == NULL || iv == NULL) {
         return SCEPKIT_ERR_ARG;
     }
-    err = cipher_allowed(cipher, 1, allow_legacy);
+    err = skit_cbc_allowed(cipher, 1, allow_legacy);
     if (err != SCEPKIT_OK) {
         return err;
     }
@@ -395,7 +337,7 @@ scepkit_err skit_cbc_decrypt_finish(skit_cbc_ctx *c, uint8_t *out, size_t *out_l
         goto out;
     }
     err = SCEPKIT_ERR_DECRYPT;
-    if (ct_unpad(last, bs, &pad) == 1u) {
+    if (skit_cbc_unpad(last, bs, &pad) == 1u) {
         memcpy(out, last, bs - pad);
         *out_len = bs - pad;
         err = SCEPKIT_OK;

@@ -63,10 +63,10 @@ typedef struct skit_cbc_ctx {
         void *ptr;
     } opaque;
     scepkit_cipher cipher;
-    uint8_t iv[16];
     uint8_t pending[16];
     size_t pending_len;
-    int decrypt;
+    int decrypt;   /* 1 while a streaming decryption may continue */
+    uint32_t live; /* the backend state in `opaque` holds a key schedule */
 } skit_cbc_ctx;
 scepkit_err skit_cbc_decrypt_init(skit_cbc_ctx *c, scepkit_cipher cipher, int allow_legacy, const uint8_t *key,
                                   const uint8_t *iv);

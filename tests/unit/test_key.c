@@ -619,6 +619,57 @@ Test(verify, refuses_rsa_keys_below_1024_bits_and_non_rsa_ec_keys)
     cr_assert_eq(scepkit_spki_info(junk, &type, &bits), SCEPKIT_ERR_KEY_PARSE);
 }
 
+/* Hostile SPKIs: every backend reads the SPKI of every certificate and CSR it checks (the OpenSSL one with its
+ * own DER code for RSA and P-256/P-384 first). Truncations and trailing bytes are refused; single-bit damage
+ * anywhere gives a refusal or a key of a supported type and size, never a crash or a sanitizer report. */
+Test(verify, spki_reading_refuses_truncation_and_trailing_bytes_and_survives_bit_flips)
+{
+    static const char *const files[] = {"rsa.pub.der", "ec256.pub.der", "ec384.pub.der"};
+    uint8_t digest[32] = {0}, sig[96] = {0};
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char path[700];
+        size_t n = 0;
+        snprintf(path, sizeof path, "%s/%s", keydir(), files[f]);
+        uint8_t *spki = read_or_die(path, &n);
+        uint8_t *buf = malloc(n + 1);
+        cr_assert_not_null(buf);
+        scepkit_key_type type, want_type;
+        size_t bits, want_bits;
+        cr_assert_eq(scepkit_spki_info((scepkit_bytes){spki, n}, &want_type, &want_bits), SCEPKIT_OK, "%s", files[f]);
+        for (size_t len = 0; len < n; len++) {
+            memcpy(buf, spki, len);
+            cr_assert_eq(scepkit_spki_info((scepkit_bytes){buf, len}, &type, &bits), SCEPKIT_ERR_KEY_PARSE,
+                         "%s cut to %zu bytes", files[f], len);
+            cr_assert_eq(scepkit_verify_digest((scepkit_bytes){buf, len}, SCEPKIT_MD_SHA256, digest, 32,
+                                               (scepkit_bytes){sig, 64}),
+                         SCEPKIT_ERR_KEY_PARSE, "%s cut to %zu bytes", files[f], len);
+        }
+        memcpy(buf, spki, n);
+        buf[n] = 0;
+        cr_assert_eq(scepkit_spki_info((scepkit_bytes){buf, n + 1}, &type, &bits), SCEPKIT_ERR_KEY_PARSE,
+                     "%s with a trailing byte", files[f]);
+        for (size_t i = 0; i < n; i++) {
+            for (unsigned m = 0x01; m <= 0x80; m <<= 7) {
+                memcpy(buf, spki, n);
+                buf[i] ^= (uint8_t)m;
+                scepkit_err e = scepkit_spki_info((scepkit_bytes){buf, n}, &type, &bits);
+                cr_assert(e == SCEPKIT_OK || e == SCEPKIT_ERR_KEY_PARSE || e == SCEPKIT_ERR_KEY_TYPE,
+                          "%s byte %zu ^%02x: %s", files[f], i, m, scepkit_err_name(e));
+                if (e == SCEPKIT_OK) {
+                    cr_assert(type == want_type, "%s byte %zu ^%02x changed the key type", files[f], i, m);
+                    cr_assert(type != SCEPKIT_KEY_RSA || bits <= SCEPKIT_MAX_RSA_BITS);
+                    cr_assert(type == SCEPKIT_KEY_RSA || bits == want_bits);
+                }
+                e = scepkit_verify_digest((scepkit_bytes){buf, n}, SCEPKIT_MD_SHA256, digest, 32,
+                                          (scepkit_bytes){sig, want_type == SCEPKIT_KEY_RSA ? 64 : sizeof sig});
+                cr_assert(e != SCEPKIT_OK, "%s byte %zu ^%02x: a zero signature verified", files[f], i, m);
+            }
+        }
+        free(buf);
+        free(spki);
+    }
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* CEK unwrap (RFC 3218 §2.3.2) and the wrappers */
 
